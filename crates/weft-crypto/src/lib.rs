@@ -1,0 +1,27 @@
+//! Sign, verify, hash and prove: thin wrappers over audited crates, never our own primitives.
+//!
+//! - Ed25519 via `ed25519-dalek` (strict verification; batch verification across cores with rayon).
+//! - SHA-256 via `sha2`.
+//! - Binary Merkle trees over transaction and receipt hashes via `rs_merkle`, with RFC 6962
+//!   leaf/node domain separation.
+//! - The state tree's hasher for `jmt` and offline verification of its proofs.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod hash;
+mod keys;
+mod merkle;
+mod state_proof;
+mod verify;
+
+pub use hash::{
+    block_hash, block_signing_message, receipt_hash, sha256, tx_hash, tx_signing_message,
+    validator_set_hash,
+};
+pub use keys::{KeyError, Keypair, sign_transaction};
+pub use merkle::{MerkleProof, merkle_proof, merkle_root};
+pub use state_proof::{StateHasher, StateProof, state_key_hash};
+pub use verify::{
+    SignatureError, verify_finalization, verify_signature, verify_transaction,
+    verify_transactions_parallel,
+};

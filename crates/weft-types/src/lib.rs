@@ -1,0 +1,54 @@
+//! Weft's data model: the bytes every node signs, hashes, stores and proves.
+//!
+//! Everything here has one canonical binary encoding (borsh) and a JSON form for the API.
+//! Untrusted bytes are decoded only through [`decode_bounded`], which caps the input size
+//! and checks every length limit of the decoded value.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+mod block;
+mod encoding;
+mod error;
+mod genesis;
+mod ids;
+mod operation;
+mod receipt;
+mod transaction;
+
+pub use block::{Block, BlockHeader, Finalization, ValidatorSignature};
+pub use encoding::{Bounded, DecodeError, Limits, decode_bounded, encode};
+pub use error::{ErrorCode, TxError};
+pub use genesis::{Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator};
+pub use ids::{AccountId, Amount, ChainId, Hash, IdError, Name, SignatureBytes};
+pub use operation::{
+    AssignRole, Burn, DefineToken, Mint, Operation, RegisterAccount, RegisterOrganization,
+    RevokeRole, Transfer, UnknownOperation,
+};
+pub use receipt::{Event, Receipt, TxStatus};
+pub use transaction::{SignedTransaction, Transaction, TxSignature};
+
+/// Encoding and size limits shared by every node; part of the protocol.
+pub mod limits {
+    /// Largest encoded signed transaction accepted from anyone.
+    pub const MAX_TX_BYTES: usize = 64 * 1024;
+    /// Most operations in one transaction.
+    pub const MAX_OPERATIONS: usize = 64;
+    /// Most signatures on one transaction.
+    pub const MAX_SIGNATURES: usize = 16;
+    /// Longest memo, in bytes.
+    pub const MAX_MEMO_BYTES: usize = 256;
+    /// Longest name (organization, role, token symbol, chain id), in bytes.
+    pub const MAX_NAME_BYTES: usize = 64;
+    /// Longest free-text field (display names), in bytes.
+    pub const MAX_TEXT_BYTES: usize = 256;
+    /// Most transactions in one block.
+    pub const MAX_BLOCK_TXS: usize = 20_000;
+    /// Largest encoded block.
+    pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
+    /// Most validators in a set.
+    pub const MAX_VALIDATORS: usize = 128;
+    /// Most events one receipt may carry.
+    pub const MAX_EVENTS: usize = 256;
+    /// Most attributes on one event.
+    pub const MAX_EVENT_ATTRIBUTES: usize = 16;
+}
