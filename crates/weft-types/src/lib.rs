@@ -13,6 +13,7 @@ mod genesis;
 mod ids;
 mod operation;
 mod receipt;
+pub mod state;
 mod transaction;
 
 pub use block::{Block, BlockHeader, Finalization, ValidatorSignature};
