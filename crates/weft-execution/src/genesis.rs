@@ -1,0 +1,156 @@
+//! Genesis: turns the genesis document into the state of height 0, after checking it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use weft_types::{
+    AccountId, Amount, Genesis, Name, Operation, encode,
+    limits::{MAX_TEXT_BYTES, MAX_VALIDATORS},
+    state::WriteSet,
+};
+
+use crate::{
+    keys::StateKey,
+    model::{Account, Organization, Role, Token, ValidatorSet},
+};
+
+/// Why a genesis document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid genesis: {0}")]
+pub struct GenesisError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, GenesisError> {
+    Err(GenesisError(msg.into()))
+}
+
+fn check_permission(role: &Name, p: &str) -> Result<(), GenesisError> {
+    let known = p == "*"
+        || Operation::ALL_PERMISSIONS.contains(&p)
+        || p.strip_suffix(".*").is_some_and(|m| {
+            Operation::ALL_PERMISSIONS
+                .iter()
+                .any(|k| k.split('.').next() == Some(m))
+        });
+    if known {
+        Ok(())
+    } else {
+        err(format!("role {role}: unknown permission {p:?}"))
+    }
+}
+
+/// The validated genesis state, ordered by key.
+pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
+    let mut w = WriteSet::new();
+    let mut put = |key: StateKey, bytes: Vec<u8>| w.insert(key.to_bytes(), Some(bytes));
+
+    if genesis.validators.is_empty() || genesis.validators.len() > MAX_VALIDATORS {
+        return err(format!("needs 1 to {MAX_VALIDATORS} validators"));
+    }
+    let mut orgs = BTreeSet::new();
+    for org in &genesis.organizations {
+        if org.display_name.len() > MAX_TEXT_BYTES {
+            return err(format!("organization {}: display name too long", org.id));
+        }
+        if !orgs.insert(org.id.clone()) {
+            return err(format!("organization {} listed twice", org.id));
+        }
+        let record = Organization {
+            display_name: org.display_name.clone(),
+            registered_at: 0,
+        };
+        put(StateKey::Organization(org.id.clone()), encode(&record));
+    }
+    for (name, permissions) in &genesis.roles {
+        for p in permissions {
+            check_permission(name, p)?;
+        }
+        let role = Role {
+            permissions: permissions.iter().cloned().collect(),
+        };
+        put(StateKey::Role(name.clone()), encode(&role));
+    }
+    let mut accounts = BTreeSet::new();
+    for acct in &genesis.accounts {
+        if !orgs.contains(&acct.organization) {
+            return err(format!(
+                "account {}: unknown organization {}",
+                acct.account, acct.organization
+            ));
+        }
+        if let Some(role) = acct.roles.iter().find(|r| !genesis.roles.contains_key(*r)) {
+            return err(format!("account {}: unknown role {role}", acct.account));
+        }
+        if !accounts.insert(acct.account) {
+            return err(format!("account {} listed twice", acct.account));
+        }
+        let record = Account {
+            organization: acct.organization.clone(),
+            roles: acct.roles.iter().cloned().collect(),
+            registered_at: 0,
+        };
+        put(StateKey::Account(acct.account), encode(&record));
+    }
+    let mut validators: ValidatorSet = Vec::new();
+    for v in &genesis.validators {
+        if !orgs.contains(&v.organization) {
+            return err(format!(
+                "validator {}: unknown organization {}",
+                v.account, v.organization
+            ));
+        }
+        validators.push(v.account);
+    }
+    validators.sort();
+    let before = validators.len();
+    validators.dedup();
+    if validators.len() != before {
+        return err("a validator is listed twice");
+    }
+    put(StateKey::Validators, encode(&validators));
+
+    let mut holdings: BTreeMap<AccountId, BTreeSet<Name>> = BTreeMap::new();
+    let mut symbols = BTreeSet::new();
+    for t in &genesis.tokens {
+        if !symbols.insert(t.symbol.clone()) {
+            return err(format!("token {} defined twice", t.symbol));
+        }
+        if !accounts.contains(&t.issuer) {
+            return err(format!(
+                "token {}: issuer {} is not a genesis account",
+                t.symbol, t.issuer
+            ));
+        }
+        let mut supply: u128 = 0;
+        for (who, amount) in &t.balances {
+            if !accounts.contains(who) {
+                return err(format!(
+                    "token {}: holder {who} is not a genesis account",
+                    t.symbol
+                ));
+            }
+            supply = supply
+                .checked_add(amount.0)
+                .ok_or_else(|| GenesisError(format!("token {}: supply overflows", t.symbol)))?;
+            if amount.0 > 0 {
+                put(StateKey::Balance(t.symbol.clone(), *who), encode(amount));
+                holdings.entry(*who).or_default().insert(t.symbol.clone());
+            }
+        }
+        if t.max_supply.is_some_and(|max| supply > max.0) {
+            return err(format!("token {}: balances exceed max supply", t.symbol));
+        }
+        let token = Token {
+            display_name: t.display_name.clone(),
+            decimals: t.decimals,
+            issuer: t.issuer,
+            max_supply: t.max_supply,
+            supply: Amount(supply),
+        };
+        put(StateKey::Token(t.symbol.clone()), encode(&token));
+    }
+    for (who, held) in holdings {
+        put(StateKey::Holdings(who), encode(&held));
+    }
+    put(StateKey::ChainId, encode(&genesis.chain_id));
+    put(StateKey::Height, encode(&0u64));
+    Ok(w)
+}

@@ -1,0 +1,122 @@
+//! The state's key space.
+//!
+//! A key is a readable path (`balance/usd/<account hex>`), so the API, the CLI and proofs name
+//! state the same way people do. Names cannot contain `/`, so every path parses one way only.
+
+use std::{fmt, str::FromStr};
+
+use weft_types::{AccountId, Name};
+
+/// Every kind of state entry.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StateKey {
+    /// The chain's height; written by every block so each height has its own state root.
+    Height,
+    /// The chain id fixed at genesis.
+    ChainId,
+    /// The active validator set.
+    Validators,
+    /// An organization record.
+    Organization(Name),
+    /// A role's permission list.
+    Role(Name),
+    /// An account record (organization, roles).
+    Account(AccountId),
+    /// An account's next nonce.
+    Nonce(AccountId),
+    /// A token definition and its supply.
+    Token(Name),
+    /// One account's balance of one token.
+    Balance(Name, AccountId),
+    /// The set of tokens an account holds a non-zero balance of.
+    Holdings(AccountId),
+}
+
+impl StateKey {
+    /// The key's bytes in the state tree.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_string().into_bytes()
+    }
+}
+
+impl fmt::Display for StateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Height => f.write_str("meta/height"),
+            Self::ChainId => f.write_str("meta/chain_id"),
+            Self::Validators => f.write_str("meta/validators"),
+            Self::Organization(n) => write!(f, "organization/{n}"),
+            Self::Role(n) => write!(f, "role/{n}"),
+            Self::Account(a) => write!(f, "account/{a}"),
+            Self::Nonce(a) => write!(f, "nonce/{a}"),
+            Self::Token(n) => write!(f, "token/{n}"),
+            Self::Balance(n, a) => write!(f, "balance/{n}/{a}"),
+            Self::Holdings(a) => write!(f, "holdings/{a}"),
+        }
+    }
+}
+
+/// Why a key path did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+)]
+pub struct BadStateKey(pub String);
+
+impl FromStr for StateKey {
+    type Err = BadStateKey;
+    fn from_str(s: &str) -> Result<Self, BadStateKey> {
+        let bad = || BadStateKey(s.chars().take(200).collect());
+        let parts: Vec<&str> = s.split('/').collect();
+        let name = |t: &str| Name::new(t).map_err(|_| bad());
+        let account = |t: &str| t.parse::<AccountId>().map_err(|_| bad());
+        Ok(match parts.as_slice() {
+            ["meta", "height"] => Self::Height,
+            ["meta", "chain_id"] => Self::ChainId,
+            ["meta", "validators"] => Self::Validators,
+            ["organization", n] => Self::Organization(name(n)?),
+            ["role", n] => Self::Role(name(n)?),
+            ["account", a] => Self::Account(account(a)?),
+            ["nonce", a] => Self::Nonce(account(a)?),
+            ["token", n] => Self::Token(name(n)?),
+            ["balance", n, a] => Self::Balance(name(n)?, account(a)?),
+            ["holdings", a] => Self::Holdings(account(a)?),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_through_text() {
+        let a = AccountId([0xab; 32]);
+        let usd = Name::new("usd").unwrap();
+        for key in [
+            StateKey::Height,
+            StateKey::ChainId,
+            StateKey::Validators,
+            StateKey::Organization(usd.clone()),
+            StateKey::Role(usd.clone()),
+            StateKey::Account(a),
+            StateKey::Nonce(a),
+            StateKey::Token(usd.clone()),
+            StateKey::Balance(usd.clone(), a),
+            StateKey::Holdings(a),
+        ] {
+            assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
+        }
+        for bad in [
+            "",
+            "balance/usd",
+            "account/xyz",
+            "role/A",
+            "meta/other",
+            "token/usd/extra",
+        ] {
+            assert!(bad.parse::<StateKey>().is_err(), "{bad}");
+        }
+    }
+}
