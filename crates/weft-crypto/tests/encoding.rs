@@ -1,0 +1,301 @@
+//! The canonical encoding: round trips, golden vectors, and hostile bytes.
+//!
+//! Golden vectors pin the bytes and hashes of sample transactions and blocks in
+//! `fixtures/golden.json`. A mismatch means the wire or hash format changed: that is a
+//! protocol change, to be made on purpose by regenerating with `WEFT_BLESS=1` and reviewed.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use weft_crypto::{Keypair, block_hash, merkle_root, receipt_hash, sign_transaction, tx_hash};
+use weft_types::{
+    AccountId, Amount, AssignRole, Block, BlockHeader, Burn, DecodeError, DefineToken, ErrorCode,
+    Event, Finalization, Hash, Mint, Name, Operation, Receipt, RegisterAccount,
+    RegisterOrganization, RevokeRole, SignedTransaction, Transaction, Transfer, TxStatus,
+    decode_bounded, encode, limits,
+};
+
+fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+fn sample_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([1; 32]);
+    let b = Keypair::from_seed([2; 32]);
+    let tx = Transaction {
+        chain_id: name("golden-chain"),
+        signer: a.account(),
+        nonce: 7,
+        expiry_height: 1000,
+        operations: vec![
+            Operation::RegisterOrganization(RegisterOrganization {
+                id: name("bank-a"),
+                display_name: "Bank A".into(),
+            }),
+            Operation::RegisterAccount(RegisterAccount {
+                account: b.account(),
+                organization: name("bank-a"),
+                roles: vec![name("member")],
+            }),
+            Operation::AssignRole(AssignRole {
+                account: b.account(),
+                role: name("issuer"),
+            }),
+            Operation::RevokeRole(RevokeRole {
+                account: b.account(),
+                role: name("issuer"),
+            }),
+            Operation::DefineToken(DefineToken {
+                symbol: name("usd"),
+                display_name: "US Dollar".into(),
+                decimals: 2,
+                max_supply: Some(Amount(10u128.pow(20))),
+            }),
+            Operation::Mint(Mint {
+                symbol: name("usd"),
+                to: b.account(),
+                amount: Amount(500),
+            }),
+            Operation::Transfer(Transfer {
+                symbol: name("usd"),
+                to: a.account(),
+                amount: Amount(1),
+            }),
+            Operation::Burn(Burn {
+                symbol: name("usd"),
+                amount: Amount(2),
+            }),
+        ],
+        memo: "golden".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
+fn sample_block() -> (Block, Receipt, Finalization) {
+    let stx = sample_tx();
+    let th = tx_hash(&stx.tx);
+    let receipt = Receipt {
+        tx_hash: th,
+        status: TxStatus::Failed {
+            code: ErrorCode::InsufficientBalance,
+            operation: Some(7),
+            message: "no".into(),
+        },
+        events: vec![Event {
+            topic: "token.transfer".into(),
+            accounts: vec![stx.tx.signer],
+            attributes: vec![("amount".into(), "1".into())],
+        }],
+        writes: 3,
+    };
+    let header = BlockHeader {
+        chain_id: name("golden-chain"),
+        height: 42,
+        parent: Hash([3; 32]),
+        timestamp_ms: 1_700_000_000_123,
+        proposer: Keypair::from_seed([9; 32]).account(),
+        tx_count: 1,
+        tx_root: merkle_root(&[th]),
+        state_root: Hash([4; 32]),
+        receipts_root: merkle_root(&[receipt_hash(&receipt)]),
+        validator_set_hash: Hash([5; 32]),
+    };
+    let bh = block_hash(&header);
+    let fin = Finalization {
+        height: 42,
+        block_hash: bh,
+        signatures: vec![Keypair::from_seed([9; 32]).sign_block(&bh)],
+    };
+    (
+        Block {
+            header,
+            transactions: vec![stx],
+        },
+        receipt,
+        fin,
+    )
+}
+
+fn vectors() -> BTreeMap<String, String> {
+    let stx = sample_tx();
+    let (block, receipt, fin) = sample_block();
+    let mut v = BTreeMap::new();
+    v.insert("signed_tx.bytes".into(), hex::encode(encode(&stx)));
+    v.insert("tx.hash".into(), tx_hash(&stx.tx).to_hex());
+    v.insert("block.bytes".into(), hex::encode(encode(&block)));
+    v.insert("block.hash".into(), block_hash(&block.header).to_hex());
+    v.insert("receipt.bytes".into(), hex::encode(encode(&receipt)));
+    v.insert("receipt.hash".into(), receipt_hash(&receipt).to_hex());
+    v.insert("finalization.bytes".into(), hex::encode(encode(&fin)));
+    v.insert(
+        "merkle_root.3".into(),
+        merkle_root(&[Hash([1; 32]), Hash([2; 32]), Hash([3; 32])]).to_hex(),
+    );
+    v.insert(
+        "signed_tx.json".into(),
+        serde_json::to_string(&stx).unwrap(),
+    );
+    v
+}
+
+#[test]
+fn golden_vectors_hold() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/golden.json");
+    let current = vectors();
+    if std::env::var_os("WEFT_BLESS").is_some() {
+        std::fs::write(path, serde_json::to_string_pretty(&current).unwrap() + "\n").unwrap();
+    }
+    let text =
+        std::fs::read_to_string(path).expect("fixtures/golden.json (create with WEFT_BLESS=1)");
+    let pinned: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        pinned, current,
+        "the canonical format changed; see this file's header"
+    );
+    // And the pinned bytes decode back to the same values.
+    let bytes = hex::decode(&pinned["signed_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_tx()
+    );
+    let bytes = hex::decode(&pinned["block.bytes"]).unwrap();
+    assert_eq!(decode_bounded::<Block>(&bytes).unwrap(), sample_block().0);
+}
+
+#[test]
+fn hostile_bytes_get_typed_errors() {
+    let good = encode(&sample_tx());
+    // Trailing garbage.
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert!(matches!(
+        decode_bounded::<SignedTransaction>(&trailing),
+        Err(DecodeError::Malformed(_))
+    ));
+    // Truncation at every point.
+    for cut in 0..good.len() {
+        assert!(decode_bounded::<SignedTransaction>(&good[..cut]).is_err());
+    }
+    // Oversized input is refused before decoding.
+    let huge = vec![0u8; limits::MAX_TX_BYTES + 1];
+    assert!(matches!(
+        decode_bounded::<SignedTransaction>(&huge),
+        Err(DecodeError::Oversized { .. })
+    ));
+    // An unknown operation tag is named as such.
+    let stx = sample_tx();
+    let mut unknown = encode(&stx.tx.chain_id);
+    unknown.extend(encode(&stx.tx.signer));
+    unknown.extend(encode(&1u64));
+    unknown.extend(encode(&1u64));
+    unknown.extend(encode(&1u32));
+    unknown.push(200);
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&unknown),
+        Err(DecodeError::UnknownOperation(200))
+    );
+    // A vector length prefix claiming 4 billion operations does not allocate them.
+    let mut lying = encode(&stx.tx.chain_id);
+    lying.extend(encode(&stx.tx.signer));
+    lying.extend(encode(&1u64));
+    lying.extend(encode(&1u64));
+    lying.extend(u32::MAX.to_le_bytes());
+    assert!(decode_bounded::<SignedTransaction>(&lying).is_err());
+    // Too many operations, within the byte limit, is a limit error.
+    let mut many = stx.clone();
+    many.tx.operations = vec![stx.tx.operations[7].clone(); limits::MAX_OPERATIONS + 1];
+    assert!(matches!(
+        decode_bounded::<SignedTransaction>(&encode(&many)),
+        Err(DecodeError::LimitExceeded(_))
+    ));
+    // An invalid name inside is malformed.
+    let mut bad_name = encode(&"UPPER".to_owned());
+    bad_name.extend(&good[encode(&stx.tx.chain_id).len()..]);
+    assert!(decode_bounded::<SignedTransaction>(&bad_name).is_err());
+}
+
+fn arb_name() -> impl Strategy<Value = Name> {
+    "[a-z0-9._-]{1,20}".prop_map(|s| Name::new(s).unwrap())
+}
+fn arb_account() -> impl Strategy<Value = AccountId> {
+    any::<[u8; 32]>().prop_map(AccountId)
+}
+fn arb_op() -> impl Strategy<Value = Operation> {
+    prop_oneof![
+        (arb_name(), ".{0,20}").prop_map(|(id, d)| Operation::RegisterOrganization(
+            RegisterOrganization {
+                id,
+                display_name: d
+            }
+        )),
+        (
+            arb_account(),
+            arb_name(),
+            prop::collection::vec(arb_name(), 0..3)
+        )
+            .prop_map(|(account, organization, roles)| Operation::RegisterAccount(
+                RegisterAccount {
+                    account,
+                    organization,
+                    roles
+                }
+            )),
+        (arb_account(), arb_name())
+            .prop_map(|(account, role)| Operation::AssignRole(AssignRole { account, role })),
+        (arb_name(), ".{0,20}", 0u8..=36, any::<Option<u128>>()).prop_map(
+            |(symbol, display_name, decimals, max)| Operation::DefineToken(DefineToken {
+                symbol,
+                display_name,
+                decimals,
+                max_supply: max.map(Amount)
+            })
+        ),
+        (arb_name(), arb_account(), any::<u128>()).prop_map(|(symbol, to, a)| Operation::Transfer(
+            Transfer {
+                symbol,
+                to,
+                amount: Amount(a)
+            }
+        )),
+        (arb_name(), any::<u128>()).prop_map(|(symbol, a)| Operation::Burn(Burn {
+            symbol,
+            amount: Amount(a)
+        })),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn transactions_round_trip(chain in arb_name(), signer in arb_account(), nonce: u64, expiry: u64,
+                               ops in prop::collection::vec(arb_op(), 0..6), memo in ".{0,40}",
+                               sigs in prop::collection::vec((arb_account(), any::<[u8; 32]>()), 0..4)) {
+        let stx = SignedTransaction {
+            tx: Transaction { chain_id: chain, signer, nonce, expiry_height: expiry, operations: ops, memo },
+            signatures: sigs.into_iter().map(|(account, s)| {
+                let mut sig = [0u8; 64];
+                sig[..32].copy_from_slice(&s);
+                weft_types::TxSignature { account, signature: weft_types::SignatureBytes(sig) }
+            }).collect(),
+        };
+        let bytes = encode(&stx);
+        prop_assert_eq!(decode_bounded::<SignedTransaction>(&bytes).unwrap(), stx.clone());
+        let json = serde_json::to_string(&stx).unwrap();
+        prop_assert_eq!(serde_json::from_str::<SignedTransaction>(&json).unwrap(), stx);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = decode_bounded::<SignedTransaction>(&bytes);
+        let _ = decode_bounded::<Block>(&bytes);
+        let _ = decode_bounded::<BlockHeader>(&bytes);
+        let _ = decode_bounded::<Finalization>(&bytes);
+    }
+
+    #[test]
+    fn mutated_transactions_never_panic(pos in 0usize..4096, byte: u8) {
+        let mut bytes = encode(&sample_tx());
+        let i = pos % bytes.len();
+        bytes[i] = byte;
+        let _ = decode_bounded::<SignedTransaction>(&bytes);
+    }
+}
