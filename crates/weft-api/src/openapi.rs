@@ -1,0 +1,95 @@
+//! The OpenAPI 3.1 document describing every route.
+
+use serde_json::{Value, json};
+use weft_types::ErrorCode;
+
+fn error_responses() -> Value {
+    json!({
+        "400": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"},
+        "404": {"$ref": "#/components/responses/Error"},
+        "409": {"$ref": "#/components/responses/Error"},
+        "413": {"$ref": "#/components/responses/Error"},
+        "422": {"$ref": "#/components/responses/Error"},
+        "429": {"$ref": "#/components/responses/Error"},
+        "500": {"$ref": "#/components/responses/Error"}
+    })
+}
+
+fn op(summary: &str, params: Value, ok: &str) -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}});
+    json!({"summary": summary, "parameters": params, "responses": responses})
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}})
+}
+
+fn query_param(name: &str, description: &str, kind: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": kind}})
+}
+
+/// The document served at `/openapi.json`.
+pub fn openapi_document() -> Value {
+    let codes: Vec<Value> = ErrorCode::ALL.iter().map(|c| json!(c.as_str())).collect();
+    let submit_body = json!({
+        "required": true,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SignedTransaction"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary", "description": "canonical (borsh) encoding of a SignedTransaction"}}
+        }
+    });
+    let mut submit_responses = error_responses();
+    submit_responses["202"] = json!({"description": "admitted to the mempool", "content": {"application/json": {"schema": {"type": "object", "properties": {"tx_hash": {"type": "string"}, "status": {"type": "string"}}}}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Weft node API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Submit transactions, read blocks, accounts, state and events, and fetch proof bundles that verify offline."
+        },
+        "paths": {
+            "/health": {"get": op("Liveness and current height", json!([]), "healthy")},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": op("This document", json!([]), "the OpenAPI document")},
+            "/v1/status": {"get": op("Chain id, head, validators, mempool size", json!([]), "status")},
+            "/v1/transactions": {"post": {"summary": "Submit a signed transaction", "requestBody": submit_body, "responses": submit_responses}},
+            "/v1/transactions/batch": {"post": {
+                "summary": "Submit many signed transactions (JSON array, or borsh Vec<Vec<u8>> of encoded transactions)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SignedTransaction"}}}, "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": {"description": "per-transaction results, in order"}, "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}
+            }},
+            "/v1/transactions/{hash}": {"get": op("Transaction status, receipt and (prove=true) proof bundle", json!([path_param("hash", "transaction hash, hex"), query_param("prove", "include a proof bundle", "boolean")]), "status")},
+            "/v1/blocks/latest": {"get": op("The head block", json!([]), "block")},
+            "/v1/blocks/{id}": {"get": op("A block by height or hash", json!([path_param("id", "height or block hash")]), "block")},
+            "/v1/accounts/{account}": {"get": op("An account: organization, roles, nonce, balances, DID", json!([path_param("account", "Ed25519 public key, hex")]), "account")},
+            "/v1/state/{key}": {"get": op("A state value, optionally with a proof bundle", json!([path_param("key", "state key path, e.g. balance/usd/<account>"), query_param("height", "read at this height (default head)", "integer"), query_param("prove", "include a proof bundle", "boolean")]), "value")},
+            "/v1/events": {"get": op("Events by account and/or topic", json!([query_param("account", "account hex", "string"), query_param("topic", "e.g. token.transfer", "string"), query_param("from_height", "first height", "integer"), query_param("limit", "at most 1000", "integer")]), "events")},
+            "/v1/stream/blocks": {"get": {"summary": "Server-sent events: one `block` event per committed block", "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}}
+        },
+        "components": {
+            "responses": {
+                "Error": {"description": "a typed refusal", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["code", "number", "message"], "properties": {
+                    "code": {"type": "string", "enum": codes},
+                    "number": {"type": "integer"},
+                    "message": {"type": "string"}
+                }},
+                "SignedTransaction": {"type": "object", "required": ["tx", "signatures"], "properties": {
+                    "tx": {"type": "object", "required": ["chain_id", "signer", "nonce", "expiry_height", "operations", "memo"], "properties": {
+                        "chain_id": {"type": "string"},
+                        "signer": {"type": "string", "description": "Ed25519 public key, hex"},
+                        "nonce": {"type": "integer"},
+                        "expiry_height": {"type": "integer"},
+                        "operations": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["register_organization", "register_account", "assign_role", "revoke_role", "define_token", "mint", "transfer", "burn"]}}}},
+                        "memo": {"type": "string"}
+                    }},
+                    "signatures": {"type": "array", "items": {"type": "object", "properties": {"account": {"type": "string"}, "signature": {"type": "string"}}}}
+                }}
+            }
+        }
+    })
+}

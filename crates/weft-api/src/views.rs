@@ -1,0 +1,84 @@
+//! JSON views of stored records.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use weft_crypto::{block_hash, tx_hash};
+use weft_execution::{
+    keys::StateKey,
+    model::{Account, Organization, Role, Token},
+};
+use weft_storage::Snapshot;
+use weft_types::{AccountId, Amount, Block, ChainId, Finalization, Name, Receipt};
+
+use crate::error::ApiError;
+
+pub(crate) fn block(block: &Block, receipts: &[Receipt], finalization: Option<&Finalization>) -> Value {
+    let hash = block_hash(&block.header);
+    let txs: Vec<Value> = block
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(i, stx)| {
+            json!({
+                "index": i,
+                "tx_hash": tx_hash(&stx.tx),
+                "transaction": stx,
+                "receipt": receipts.get(i),
+            })
+        })
+        .collect();
+    json!({
+        "hash": hash,
+        "header": block.header,
+        "transactions": txs,
+        "finalization": finalization,
+    })
+}
+
+fn decode<T: borsh::BorshDeserialize + serde::Serialize>(bytes: &[u8]) -> Option<Value> {
+    borsh::from_slice::<T>(bytes).ok().and_then(|v| serde_json::to_value(v).ok())
+}
+
+/// The JSON form of a state value, when its key's type is known.
+pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> {
+    match key {
+        StateKey::Height | StateKey::Nonce(_) => decode::<u64>(bytes),
+        StateKey::ChainId => decode::<Name>(bytes),
+        StateKey::Validators => decode::<Vec<AccountId>>(bytes),
+        StateKey::Organization(_) => decode::<Organization>(bytes),
+        StateKey::Role(_) => decode::<Role>(bytes),
+        StateKey::Account(_) => decode::<Account>(bytes),
+        StateKey::Token(_) => decode::<Token>(bytes),
+        StateKey::Balance(..) => decode::<Amount>(bytes),
+        StateKey::Holdings(_) => decode::<BTreeSet<Name>>(bytes),
+    }
+}
+
+fn get<T: borsh::BorshDeserialize>(snapshot: &Snapshot, key: &StateKey) -> Result<Option<T>, ApiError> {
+    match snapshot.get(&key.to_bytes())? {
+        None => Ok(None),
+        Some(bytes) => borsh::from_slice(&bytes).map(Some).map_err(ApiError::internal),
+    }
+}
+
+pub(crate) fn account(snapshot: &Snapshot, chain_id: &ChainId, who: &AccountId) -> Result<Value, ApiError> {
+    let record: Option<Account> = get(snapshot, &StateKey::Account(*who))?;
+    let nonce: u64 = get(snapshot, &StateKey::Nonce(*who))?.unwrap_or(0);
+    let held: BTreeSet<Name> = get(snapshot, &StateKey::Holdings(*who))?.unwrap_or_default();
+    let mut balances = serde_json::Map::new();
+    for symbol in held {
+        let amount: Amount = get(snapshot, &StateKey::Balance(symbol.clone(), *who))?.unwrap_or_default();
+        balances.insert(symbol.to_string(), json!(amount));
+    }
+    Ok(json!({
+        "account": who,
+        "did": format!("did:weft:{chain_id}:{who}"),
+        "registered": record.is_some(),
+        "organization": record.as_ref().map(|r| &r.organization),
+        "roles": record.as_ref().map(|r| &r.roles),
+        "registered_at": record.as_ref().map(|r| r.registered_at),
+        "next_nonce": nonce,
+        "balances": balances,
+    }))
+}

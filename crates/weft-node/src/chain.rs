@@ -1,0 +1,298 @@
+//! The one commit path: build or verify a block, execute it, and commit it with its
+//! finalization certificate. The single-validator producer drives it today; the BFT engine's
+//! adapter drives the same three steps (build → verify/execute → commit on finalization).
+
+use weft_crypto::{
+    ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash, validator_set_hash, verify_finalization,
+    verify_transactions_parallel,
+};
+use weft_execution::{BlockContext, ExecError, execute_block, genesis_writes, keys::StateKey};
+use weft_storage::{BlockCommit, ChainHead, PreparedState, StorageError, Store};
+use weft_types::{
+    AccountId, Block, BlockHeader, ChainId, Finalization, Genesis, Hash, Receipt,
+    SignedTransaction, limits::MAX_BLOCK_TXS,
+};
+
+/// Why a block could not be built, verified or committed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("execution failed: {0}")]
+    Execution(String),
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// A block from elsewhere breaks a rule; it is refused and nothing changes.
+    #[error("invalid block: {0}")]
+    InvalidBlock(String),
+    #[error("invalid finalization: {0}")]
+    InvalidFinalization(String),
+}
+
+impl From<ExecError> for ChainError {
+    fn from(e: ExecError) -> Self {
+        Self::Execution(e.to_string())
+    }
+}
+
+/// A block whose execution result is known and ready to commit once finalized.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    pub block: Block,
+    pub hash: Hash,
+    pub receipts: Vec<Receipt>,
+    state: PreparedState,
+}
+
+/// The chain: storage plus the rules that link blocks.
+#[derive(Debug)]
+pub struct Chain {
+    store: Store,
+    chain_id: ChainId,
+}
+
+fn invalid(msg: impl Into<String>) -> ChainError {
+    ChainError::InvalidBlock(msg.into())
+}
+
+impl Chain {
+    /// Opens the chain in `store`, writing the genesis block if the store is empty, or
+    /// checking that the stored chain is the one `genesis` describes.
+    pub fn open(store: Store, genesis: &Genesis) -> Result<Self, ChainError> {
+        let chain = Self { store, chain_id: genesis.chain_id.clone() };
+        let validators: Vec<AccountId> = genesis.validators.iter().map(|v| v.account).collect();
+        match chain.store.head()? {
+            None => {
+                let writes = genesis_writes(genesis).map_err(|e| ChainError::Genesis(e.0))?;
+                let state = chain.store.prepare_state(0, &writes)?;
+                let header = BlockHeader {
+                    chain_id: genesis.chain_id.clone(),
+                    height: 0,
+                    parent: Hash::ZERO,
+                    timestamp_ms: genesis.genesis_time_ms,
+                    proposer: AccountId([0; 32]),
+                    tx_count: 0,
+                    tx_root: Hash::ZERO,
+                    state_root: state.root,
+                    receipts_root: Hash::ZERO,
+                    validator_set_hash: validator_set_hash(&validators),
+                };
+                let block = Block { header, transactions: vec![] };
+                let hash = block_hash(&block.header);
+                chain.store.commit(BlockCommit {
+                    block: &block,
+                    block_hash: hash,
+                    finalization: None,
+                    receipts: &[],
+                    state,
+                })?;
+            }
+            Some(_) => {
+                let first = chain
+                    .store
+                    .block(0)?
+                    .ok_or_else(|| ChainError::Genesis("the data dir has no block 0".into()))?;
+                if first.header.chain_id != genesis.chain_id
+                    || first.header.validator_set_hash != validator_set_hash(&validators)
+                    || first.header.timestamp_ms != genesis.genesis_time_ms
+                {
+                    return Err(ChainError::Genesis(format!(
+                        "the data dir holds chain {} with another genesis than the file given",
+                        first.header.chain_id
+                    )));
+                }
+            }
+        }
+        Ok(chain)
+    }
+
+    /// The store, for queries.
+    pub const fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The chain id.
+    pub const fn chain_id(&self) -> &ChainId {
+        &self.chain_id
+    }
+
+    /// The latest committed block.
+    pub fn head(&self) -> Result<ChainHead, ChainError> {
+        self.store.head()?.ok_or_else(|| ChainError::Genesis("no genesis block".into()))
+    }
+
+    /// The validator set in force after the latest block.
+    pub fn validators(&self) -> Result<Vec<AccountId>, ChainError> {
+        let snapshot = self.store.snapshot()?;
+        let bytes = snapshot
+            .get(&StateKey::Validators.to_bytes())?
+            .ok_or_else(|| ChainError::Genesis("no validator set in state".into()))?;
+        borsh::from_slice(&bytes).map_err(|e| ChainError::Storage(StorageError::Corrupt(e.to_string())))
+    }
+
+    /// Proposer side: executes `txs` on the head state and builds the block.
+    ///
+    /// `txs` must have passed signature checks (the mempool admits only verified ones).
+    pub fn build(
+        &self,
+        txs: Vec<SignedTransaction>,
+        now_ms: u64,
+        proposer: AccountId,
+    ) -> Result<ExecutedBlock, ChainError> {
+        let head = self.head()?;
+        // Time only moves forward, whatever the local clock says.
+        let timestamp_ms = now_ms.max(head.timestamp_ms + 1);
+        let height = head.height + 1;
+        let (receipts, state) = self.execute(&txs, height, timestamp_ms)?;
+        let tx_hashes: Vec<Hash> = txs.iter().map(|t| tx_hash(&t.tx)).collect();
+        let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
+        let header = BlockHeader {
+            chain_id: self.chain_id.clone(),
+            height,
+            parent: head.block_hash,
+            timestamp_ms,
+            proposer,
+            tx_count: u32::try_from(txs.len()).map_err(|_| invalid("too many transactions"))?,
+            tx_root: merkle_root(&tx_hashes),
+            state_root: state.root,
+            receipts_root: merkle_root(&receipt_hashes),
+            validator_set_hash: validator_set_hash(&self.validators()?),
+        };
+        let hash = block_hash(&header);
+        Ok(ExecutedBlock { block: Block { header, transactions: txs }, hash, receipts, state })
+    }
+
+    /// Verifier side: checks a block built elsewhere against the head and re-executes it.
+    /// Nothing is written; a refused block changes nothing.
+    pub fn verify(&self, block: Block) -> Result<ExecutedBlock, ChainError> {
+        let head = self.head()?;
+        let h = &block.header;
+        if h.chain_id != self.chain_id {
+            return Err(invalid(format!("chain id {} is not {}", h.chain_id, self.chain_id)));
+        }
+        if h.height != head.height + 1 {
+            return Err(invalid(format!("height {} does not follow {}", h.height, head.height)));
+        }
+        if h.parent != head.block_hash {
+            return Err(invalid("parent is not the head block"));
+        }
+        if h.timestamp_ms <= head.timestamp_ms {
+            return Err(invalid("timestamp does not move forward"));
+        }
+        if block.transactions.len() > MAX_BLOCK_TXS || h.tx_count as usize != block.transactions.len() {
+            return Err(invalid("transaction count is wrong or too large"));
+        }
+        if h.validator_set_hash != validator_set_hash(&self.validators()?) {
+            return Err(invalid("validator set hash does not match the active set"));
+        }
+        let tx_hashes: Vec<Hash> = block.transactions.iter().map(|t| tx_hash(&t.tx)).collect();
+        if merkle_root(&tx_hashes) != h.tx_root {
+            return Err(invalid("tx root does not match the transactions"));
+        }
+        if let Some((i, e)) = verify_transactions_parallel(&block.transactions)
+            .into_iter()
+            .enumerate()
+            .find_map(|(i, r)| r.err().map(|e| (i, e)))
+        {
+            return Err(invalid(format!("transaction {i}: {e}")));
+        }
+        let (receipts, state) = self.execute(&block.transactions, h.height, h.timestamp_ms)?;
+        let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
+        if merkle_root(&receipt_hashes) != h.receipts_root {
+            return Err(invalid("receipts root differs from re-execution"));
+        }
+        if state.root != h.state_root {
+            return Err(invalid("state root differs from re-execution"));
+        }
+        let hash = block_hash(h);
+        Ok(ExecutedBlock { block, hash, receipts, state })
+    }
+
+    fn execute(
+        &self,
+        txs: &[SignedTransaction],
+        height: u64,
+        timestamp_ms: u64,
+    ) -> Result<(Vec<Receipt>, PreparedState), ChainError> {
+        let snapshot = self.store.snapshot()?;
+        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, timestamp_ms };
+        let output = execute_block(&snapshot, &ctx, txs)?;
+        let state = self.store.prepare_state(height, &output.writes)?;
+        Ok((output.receipts, state))
+    }
+
+    /// Commits an executed block once finalized. The certificate is checked against the
+    /// active validator set; the block, its state, receipts and indexes land atomically.
+    pub fn commit(&self, executed: ExecutedBlock, finalization: &Finalization) -> Result<(), ChainError> {
+        if finalization.height != executed.block.header.height {
+            return Err(ChainError::InvalidFinalization("height mismatch".into()));
+        }
+        verify_finalization(finalization, &executed.hash, &self.validators()?)
+            .map_err(|e| ChainError::InvalidFinalization(e.to_string()))?;
+        self.store.commit(BlockCommit {
+            block: &executed.block,
+            block_hash: executed.hash,
+            finalization: Some(finalization),
+            receipts: &executed.receipts,
+            state: executed.state,
+        })?;
+        Ok(())
+    }
+}
+
+/// Proofs: bundles that verify offline with [`weft_crypto::verify_bundle`].
+impl Chain {
+    /// The value of `key` after block `height` (default: the head) with its proof bundle.
+    /// Height 0 has no certificate (it is fixed by the genesis file), so the proof uses the
+    /// first finalized height at or above the one asked for.
+    pub fn prove_state(
+        &self,
+        key: &str,
+        height: Option<u64>,
+    ) -> Result<Option<(Option<Vec<u8>>, ProofBundle)>, ChainError> {
+        let head = self.head()?;
+        let height = height.unwrap_or(head.height);
+        if height == 0 || height > head.height {
+            return Ok(None);
+        }
+        let Some(block) = self.store.block(height)? else { return Ok(None) };
+        let Some(finalization) = self.store.finalization(height)? else { return Ok(None) };
+        let snapshot = self.store.snapshot()?;
+        let (value, proof) = snapshot.get_with_proof(key.as_bytes(), height)?;
+        let bundle = ProofBundle {
+            reference: format!("weft://{}/{height}/state/{key}", self.chain_id),
+            header: block.header,
+            finalization,
+            proof: RecordProof::State {
+                key: key.to_owned(),
+                value: value.as_ref().map(hex::encode),
+                proof: hex::encode(proof.to_bytes()),
+            },
+        };
+        Ok(Some((value, bundle)))
+    }
+
+    /// The transaction at `height`/`index` with its receipt and proof bundle.
+    pub fn prove_tx(&self, height: u64, index: u32) -> Result<Option<ProofBundle>, ChainError> {
+        let Some(block) = self.store.block(height)? else { return Ok(None) };
+        let Some(finalization) = self.store.finalization(height)? else { return Ok(None) };
+        let receipts = self.store.receipts(height)?;
+        let i = index as usize;
+        let (Some(transaction), Some(receipt)) =
+            (block.transactions.get(i).cloned(), receipts.get(i).cloned())
+        else {
+            return Ok(None);
+        };
+        let tx_hashes: Vec<Hash> = block.transactions.iter().map(|t| tx_hash(&t.tx)).collect();
+        let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
+        let corrupt = || ChainError::Storage(StorageError::Corrupt(format!("block {height} proofs")));
+        let tx_proof = merkle_proof(&tx_hashes, i).ok_or_else(corrupt)?;
+        let receipt_proof = merkle_proof(&receipt_hashes, i).ok_or_else(corrupt)?;
+        Ok(Some(ProofBundle {
+            reference: format!("weft://{}/{height}/{index}", self.chain_id),
+            header: block.header,
+            finalization,
+            proof: RecordProof::Transaction { tx_index: index, transaction, receipt, tx_proof, receipt_proof },
+        }))
+    }
+}
