@@ -1,0 +1,258 @@
+//! `weft bench`: pre-signed transfers through the API of a local node, measured against the
+//! machine's own batch signature-verification rate from the same run.
+
+#![allow(clippy::float_arithmetic)] // rates and percentiles are reporting, not execution
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use weft_client::{Client, Keypair};
+use weft_crypto::{sign_transaction, tx_hash, verify_transactions_parallel};
+use weft_types::{
+    Amount, GenesisAccount, GenesisOrganization, GenesisToken, Hash, Name, Operation,
+    SignedTransaction, Transaction, Transfer,
+};
+
+use crate::{
+    consortium,
+    local::{LocalNode, LocalOptions},
+    output::{Failure, Out},
+};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Transfers to submit.
+    #[arg(long, default_value_t = 100_000)]
+    txs: usize,
+    /// Distinct sending accounts.
+    #[arg(long, default_value_t = 2_000)]
+    accounts: usize,
+    /// Transactions per API request.
+    #[arg(long, default_value_t = 2_000)]
+    batch: usize,
+    /// API requests in flight.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 100)]
+    block_interval_ms: u64,
+    #[arg(long, default_value_t = 10_000)]
+    max_block_txs: usize,
+    /// Give up waiting for commits after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout_secs: u64,
+}
+
+fn name(s: &str) -> Name {
+    Name::new(s).expect("bench names are valid")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Signs in parallel on every core.
+fn sign_all(bodies: Vec<Transaction>, keys: &[Keypair], index_of: &BTreeMap<weft_types::AccountId, usize>) -> Vec<SignedTransaction> {
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let chunk = bodies.len().div_ceil(threads).max(1);
+    let mut out = Vec::with_capacity(bodies.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = bodies
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().map(|t| sign_transaction(t.clone(), &[&keys[index_of[&t.signer]]])).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            out.extend(h.join().unwrap_or_default());
+        }
+    });
+    out
+}
+
+pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
+    let accounts = args.accounts.max(2);
+    let total = args.txs.max(1);
+    let validator = Keypair::generate().map_err(|e| Failure::other(e.into()))?;
+    let keys: Vec<Keypair> = (0..accounts).map(|i| {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+        seed[31] = 0xbe;
+        Keypair::from_seed(seed)
+    }).collect();
+    let index_of: BTreeMap<_, _> = keys.iter().enumerate().map(|(i, k)| (k.account(), i)).collect();
+    let mut genesis = consortium::genesis(name("weft-bench"), &validator, name("operator"), 1_700_000_000_000);
+    genesis.organizations.push(GenesisOrganization { id: name("bench"), display_name: "Bench".into() });
+    let per_account_txs = total.div_ceil(accounts) as u128;
+    genesis.accounts.extend(keys.iter().map(|k| GenesisAccount { account: k.account(), organization: name("bench"), roles: vec![name("member")] }));
+    genesis.tokens.push(GenesisToken {
+        symbol: name("bench"),
+        display_name: "Bench token".into(),
+        decimals: 0,
+        issuer: validator.account(),
+        max_supply: None,
+        balances: keys.iter().map(|k| (k.account(), Amount(per_account_txs + 1))).collect(),
+    });
+
+    // Round-major order: every account's nonce r before any account's nonce r+1.
+    let bodies: Vec<Transaction> = (0..total)
+        .map(|i| {
+            let (round, who) = (i / accounts, i % accounts);
+            Transaction {
+                chain_id: genesis.chain_id.clone(),
+                signer: keys[who].account(),
+                nonce: round as u64,
+                expiry_height: u64::MAX,
+                operations: vec![Operation::Transfer(Transfer { symbol: name("bench"), to: keys[(who + 1) % accounts].account(), amount: Amount(1) })],
+                memo: String::new(),
+            }
+        })
+        .collect();
+    if !out.json {
+        eprintln!("signing {total} transfers from {accounts} accounts…");
+    }
+    let txs = sign_all(bodies, &keys, &index_of);
+    let hashes: Vec<Hash> = txs.iter().map(|t| tx_hash(&t.tx)).collect();
+
+    // The ceiling: batch-verify the very same transactions on all cores.
+    let started = Instant::now();
+    let verified = verify_transactions_parallel(&txs);
+    let verify_secs = started.elapsed().as_secs_f64();
+    if verified.iter().any(Result::is_err) {
+        return Err(Failure::other(anyhow::anyhow!("bench transactions failed verification")));
+    }
+    let verify_ceiling_tps = total as f64 / verify_secs;
+
+    let dir = tempfile::Builder::new().prefix("weft-bench-").tempdir().context("temp dir")?;
+    let options = LocalOptions { block_interval: Duration::from_millis(args.block_interval_ms.max(1)), max_block_txs: args.max_block_txs };
+    let node = LocalNode::start(dir.path(), genesis, validator, "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?, options).await?;
+    let mut blocks = node.node.subscribe();
+    let client = Client::new(node.url());
+
+    let progress = if out.json {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(ProgressStyle::with_template("{spinner} committed {pos}/{len} [{bar:40}] {per_sec} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar
+    };
+
+    let submit_times: std::sync::Arc<std::sync::Mutex<HashMap<Hash, Instant>>> = Default::default();
+    let start = Instant::now();
+    let batches: Vec<(Vec<SignedTransaction>, Vec<Hash>)> = txs
+        .chunks(args.batch.max(1))
+        .zip(hashes.chunks(args.batch.max(1)))
+        .map(|(t, h)| (t.to_vec(), h.to_vec()))
+        .collect();
+    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    let mut submitters = Vec::new();
+    for (batch, batch_hashes) in batches {
+        let permit = semaphore.clone().acquire_owned().await.map_err(|e| Failure::other(e.into()))?;
+        let client = client.clone();
+        let times = submit_times.clone();
+        submitters.push(tokio::spawn(async move {
+            let now = Instant::now();
+            {
+                let mut t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for h in &batch_hashes {
+                    t.insert(*h, now);
+                }
+            }
+            let result = client.submit_batch(&batch).await;
+            drop(permit);
+            result.map(|rs| rs.into_iter().filter(Result::is_err).count())
+        }));
+    }
+
+    let mut latencies_ms: Vec<f64> = Vec::with_capacity(total);
+    let mut committed = 0usize;
+    let mut last_commit = start;
+    let deadline = start + Duration::from_secs(args.timeout_secs);
+    let mut block_count = 0u64;
+    let mut rejected = 0usize;
+    let mut submit_done = false;
+    let mut pending_submitters = submitters;
+    while committed + rejected < total {
+        if !submit_done && pending_submitters.iter().all(tokio::task::JoinHandle::is_finished) {
+            for handle in pending_submitters.drain(..) {
+                match handle.await {
+                    Ok(Ok(n)) => rejected += n,
+                    Ok(Err(e)) => return Err(e.into()),
+                    Err(e) => return Err(Failure::other(e.into())),
+                }
+            }
+            submit_done = true;
+            continue;
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        match tokio::time::timeout(remaining.min(Duration::from_millis(200)), blocks.recv()).await {
+            Ok(Ok(block)) => {
+                let now = Instant::now();
+                block_count += 1;
+                let times = submit_times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                for h in &block.tx_hashes {
+                    if let Some(t) = times.get(h) {
+                        latencies_ms.push(now.duration_since(*t).as_secs_f64() * 1000.0);
+                        committed += 1;
+                    }
+                }
+                last_commit = now;
+                progress.set_position(committed as u64);
+            }
+            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
+                return Err(Failure::other(anyhow::anyhow!("bench fell {n} blocks behind the node's notifications")));
+            }
+            Ok(Err(e)) => return Err(Failure::other(e.into())),
+            Err(_) => {}
+        }
+    }
+    progress.finish_and_clear();
+    let elapsed = last_commit.duration_since(start).as_secs_f64().max(1e-9);
+    latencies_ms.sort_by(f64::total_cmp);
+    let committed_tps = committed as f64 / elapsed;
+    let report = json!({
+        "txs": total,
+        "accounts": accounts,
+        "committed": committed,
+        "rejected": rejected,
+        "blocks": block_count,
+        "seconds": elapsed,
+        "committed_tps": committed_tps.round(),
+        "p50_ms": percentile(&latencies_ms, 50.0).round(),
+        "p99_ms": percentile(&latencies_ms, 99.0).round(),
+        "verify_ceiling_tps": verify_ceiling_tps.round(),
+        "ratio_to_ceiling": (committed_tps / verify_ceiling_tps * 1000.0).round() / 1000.0,
+        "durable": true,
+        "cores": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    node.stop().await?;
+    out.print(
+        &report,
+        &format!(
+            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} tx/s (batch verification of the same txs, all cores)\n  ratio              {:.1}% of the ceiling",
+            committed_tps,
+            percentile(&latencies_ms, 50.0),
+            percentile(&latencies_ms, 99.0),
+            verify_ceiling_tps,
+            committed_tps / verify_ceiling_tps * 100.0
+        ),
+    );
+    if committed + rejected < total {
+        return Err(Failure::other(anyhow::anyhow!("only {committed} of {total} transfers committed before the timeout")));
+    }
+    Ok(())
+}

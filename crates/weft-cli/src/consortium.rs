@@ -1,0 +1,37 @@
+//! A ready-made consortium: roles, organizations and keys for local chains and the demo.
+
+use std::collections::BTreeMap;
+
+use weft_client::Keypair;
+use weft_types::{Genesis, GenesisAccount, GenesisOrganization, GenesisValidator, Name};
+
+fn name(s: &str) -> Name {
+    // Only called with the literals of this module, all valid names.
+    Name::new(s).expect("static names are valid")
+}
+
+/// The standard roles: what each kind of member may do.
+pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
+    let mut roles = BTreeMap::new();
+    roles.insert(name("admin"), vec!["*".to_owned()]);
+    roles.insert(
+        name("registrar"),
+        vec!["identity.register_account".to_owned(), "access.*".to_owned()],
+    );
+    roles.insert(name("issuer"), vec!["token.*".to_owned()]);
+    roles.insert(name("member"), vec!["token.transfer".to_owned(), "token.burn".to_owned()]);
+    roles
+}
+
+/// A genesis with one operator organization whose validator key is also its admin.
+pub fn genesis(chain_id: Name, validator: &Keypair, operator_org: Name, time_ms: u64) -> Genesis {
+    Genesis {
+        chain_id,
+        genesis_time_ms: time_ms,
+        validators: vec![GenesisValidator { account: validator.account(), organization: operator_org.clone() }],
+        organizations: vec![GenesisOrganization { id: operator_org.clone(), display_name: "Network operator".into() }],
+        accounts: vec![GenesisAccount { account: validator.account(), organization: operator_org, roles: vec![name("admin")] }],
+        roles: standard_roles(),
+        tokens: vec![],
+    }
+}

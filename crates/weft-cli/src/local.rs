@@ -1,0 +1,93 @@
+//! Running a node and its API inside this process (node run, demo, bench).
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use anyhow::{Context, Result};
+use tokio::{sync::oneshot, task::JoinHandle};
+use weft_client::Keypair;
+use weft_node::{Node, NodeConfig};
+use weft_types::Genesis;
+
+/// A node with its API server.
+pub struct LocalNode {
+    pub node: Node,
+    pub api: SocketAddr,
+    stop_api: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Tunables for a local node.
+pub struct LocalOptions {
+    pub block_interval: Duration,
+    pub max_block_txs: usize,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        Self { block_interval: Duration::from_millis(200), max_block_txs: 10_000 }
+    }
+}
+
+impl LocalNode {
+    /// Opens the chain in `data_dir`, starts producing with `key`, and serves the API.
+    pub async fn start(
+        data_dir: &Path,
+        genesis: Genesis,
+        key: Keypair,
+        api: SocketAddr,
+        options: LocalOptions,
+    ) -> Result<Self> {
+        let mut config = NodeConfig::new(data_dir, genesis);
+        config.validator_key = Some(key);
+        config.block_interval = options.block_interval;
+        config.max_block_txs = options.max_block_txs;
+        let node = tokio::task::spawn_blocking(move || Node::start(config))
+            .await?
+            .with_context(|| format!("starting the node in {}", data_dir.display()))?;
+        let listener = weft_api::bind(api).await?;
+        let api = listener.local_addr()?;
+        let (stop_api, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(weft_api::serve(node.clone(), listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { node, api, stop_api: Some(stop_api), server: Some(server) })
+    }
+
+    /// The API's base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    /// Stops the API, then the producer (the block in progress lands first).
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.stop_api.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            // SSE streams keep connections open; do not wait for them forever.
+            let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+        }
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || node.shutdown()).await?;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,383 @@
+//! `weft`: the command line of the Weft ledger.
+
+mod bench;
+mod consortium;
+mod demo;
+mod keys;
+mod local;
+mod output;
+mod tx;
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use output::{Failure, Out};
+use weft_client::{Client, Keypair, TrustAnchor, verify_bundle};
+use weft_types::{Genesis, Name};
+
+#[derive(Parser)]
+#[command(name = "weft", version, about = "Weft: a permissioned ledger for consortia", propagate_version = true)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log format for node output.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create and inspect account keys.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Create a genesis file.
+    #[command(subcommand)]
+    Genesis(GenesisCmd),
+    /// Run a node.
+    #[command(subcommand)]
+    Node(NodeCmd),
+    /// Build, sign and submit a transaction.
+    Tx(tx::TxArgs),
+    /// Read blocks, transactions, accounts, state and events.
+    #[command(subcommand)]
+    Query(QueryCmd),
+    /// Check a proof bundle offline against the genesis validator set.
+    Verify {
+        /// The bundle file (`-` for stdin), as written by `weft query ... --prove --out`.
+        bundle: PathBuf,
+        /// The chain's genesis file: the validators it names are the trust anchor.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+    /// Start a local ledger with a small consortium, run the reference scenarios, serve the API.
+    Demo(demo::DemoArgs),
+    /// Measure committed throughput and latency against a local node.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Generate a new key and store it.
+    New {
+        /// Name of the key in the keys directory ($WEFT_HOME/keys, default ~/.weft/keys).
+        name: String,
+        /// Write to this file instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show a key's account.
+    Show {
+        /// Key name or file.
+        key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenesisCmd {
+    /// Write a genesis file for a chain whose first validator is also its administrator.
+    Init {
+        #[arg(long, default_value = "weft-local")]
+        chain_id: Name,
+        /// The validator's key (name or file).
+        #[arg(long)]
+        validator: String,
+        /// The operator organization's id.
+        #[arg(long, default_value = "operator")]
+        organization: Name,
+        #[arg(long, default_value = "genesis.json")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCmd {
+    /// Run a validator node until Ctrl-C.
+    Run(NodeRunArgs),
+    /// Re-execute the stored chain from genesis and check every state root.
+    Replay {
+        #[arg(long)]
+        genesis: PathBuf,
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct NodeRunArgs {
+    #[arg(long)]
+    genesis: PathBuf,
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// This validator's key (name or file).
+    #[arg(long)]
+    key: String,
+    /// Client API address.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    api: SocketAddr,
+    /// Longest wait before pending transactions go into a block.
+    #[arg(long, default_value_t = 200)]
+    block_interval_ms: u64,
+    /// A block is cut as soon as this many transactions wait.
+    #[arg(long, default_value_t = 10_000)]
+    max_block_txs: usize,
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct NodeUrl {
+    /// The node's API.
+    #[arg(long, env = "WEFT_NODE", default_value = "http://127.0.0.1:7700")]
+    pub node: String,
+}
+
+#[derive(Subcommand)]
+enum QueryCmd {
+    /// Chain status.
+    Status(NodeUrl),
+    /// A block by height, hash, or `latest`.
+    Block {
+        id: String,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
+    /// A transaction's status and receipt.
+    Tx {
+        hash: String,
+        /// Include a proof bundle.
+        #[arg(long)]
+        prove: bool,
+        /// Write the proof bundle to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
+    /// An account: organization, roles, nonce, balances.
+    Account {
+        /// Account hex or key name.
+        account: String,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
+    /// A state value by key path (e.g. balance/usd/<account>).
+    State {
+        key: String,
+        #[arg(long)]
+        height: Option<u64>,
+        #[arg(long)]
+        prove: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
+    /// Events by account and/or topic.
+    Events {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        from_height: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
+}
+
+fn init_tracing(format: LogFormat, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn read_genesis(path: &PathBuf) -> Result<Genesis> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading genesis {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a valid genesis file", path.display()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return out.fail(&Failure::other(anyhow::anyhow!("cannot start the runtime: {e}"))),
+    };
+    let default_log = match &cli.command {
+        Command::Node(_) => "info",
+        _ => "warn",
+    };
+    init_tracing(cli.log_format, default_log);
+    match runtime.block_on(run(cli.command, out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => out.fail(&failure),
+    }
+}
+
+async fn run(command: Command, out: Out) -> Result<(), Failure> {
+    match command {
+        Command::Keys(KeysCmd::New { name, out: file }) => {
+            let path = file.unwrap_or_else(|| keys::resolve(&name));
+            let key = Keypair::generate().map_err(|e| Failure::other(e.into()))?;
+            keys::write(&path, &key)?;
+            out.print(
+                &serde_json::json!({"name": name, "account": key.account(), "file": path}),
+                &format!("created key {name}\n  account {}\n  file    {}", key.account(), path.display()),
+            );
+        }
+        Command::Keys(KeysCmd::Show { key }) => {
+            let path = keys::resolve(&key);
+            let k = keys::read(&path)?;
+            out.print(&serde_json::json!({"account": k.account(), "file": path}), &k.account().to_string());
+        }
+        Command::Genesis(GenesisCmd::Init { chain_id, validator, organization, out: file }) => {
+            let key = keys::read(&keys::resolve(&validator))?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            let genesis = consortium::genesis(chain_id, &key, organization, now);
+            weft_execution::genesis_writes(&genesis).map_err(|e| Failure::other(e.into()))?;
+            if file.exists() {
+                return Err(Failure::other(anyhow::anyhow!("{} exists; refusing to overwrite a genesis", file.display())));
+            }
+            std::fs::write(&file, serde_json::to_string_pretty(&genesis).map_err(|e| Failure::other(e.into()))? + "\n")
+                .with_context(|| format!("writing {}", file.display()))?;
+            out.print(
+                &serde_json::json!({"file": file, "chain_id": genesis.chain_id, "validator": key.account()}),
+                &format!("wrote {} for chain {} (validator and admin {})", file.display(), genesis.chain_id, key.account()),
+            );
+        }
+        Command::Node(NodeCmd::Run(args)) => node_run(args, out).await?,
+        Command::Node(NodeCmd::Replay { genesis, data_dir }) => {
+            let genesis = read_genesis(&genesis)?;
+            let scratch = tempfile::tempdir().context("creating a scratch dir")?;
+            let report = tokio::task::spawn_blocking(move || -> Result<weft_node::replay::ReplayReport> {
+                let store = weft_storage::Store::open(&data_dir)?;
+                Ok(weft_node::replay::replay(&store, &genesis, scratch.path())?)
+            })
+            .await
+            .map_err(|e| Failure::other(e.into()))??;
+            out.print(
+                &serde_json::json!({"height": report.height, "blocks": report.blocks, "transactions": report.transactions, "state_root": report.state_root}),
+                &format!("replayed {} blocks ({} transactions) up to height {}: every state root matches ({})", report.blocks, report.transactions, report.height, report.state_root),
+            );
+        }
+        Command::Tx(args) => tx::run(args, out).await?,
+        Command::Query(q) => query(q, out).await?,
+        Command::Verify { bundle, genesis } => verify(&bundle, &genesis, out)?,
+        Command::Demo(args) => demo::run(args, out).await?,
+        Command::Bench(args) => bench::run(args, out).await?,
+    }
+    Ok(())
+}
+
+async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
+    let genesis = read_genesis(&args.genesis)?;
+    let key = keys::read(&keys::resolve(&args.key))?;
+    let options = local::LocalOptions {
+        block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
+        max_block_txs: args.max_block_txs.clamp(1, weft_types::limits::MAX_BLOCK_TXS),
+    };
+    let node = local::LocalNode::start(&args.data_dir, genesis, key, args.api, options).await?;
+    let head = node.node.chain().head().map_err(|e| Failure::other(e.into()))?;
+    out.print(
+        &serde_json::json!({"api": node.url(), "chain_id": node.node.chain().chain_id(), "height": head.height}),
+        &format!("node running: chain {} at height {}, API {}", node.node.chain().chain_id(), head.height, node.url()),
+    );
+    local::shutdown_signal().await;
+    tracing::info!("shutting down");
+    node.stop().await?;
+    Ok(())
+}
+
+async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
+    let show = |v: &serde_json::Value| out.print(v, &serde_json::to_string_pretty(v).unwrap_or_default());
+    let write_proof = |v: &serde_json::Value, file: &Option<PathBuf>| -> Result<(), Failure> {
+        if let (Some(file), Some(proof)) = (file, v.get("proof")) {
+            std::fs::write(file, serde_json::to_string_pretty(proof).unwrap_or_default() + "\n")
+                .with_context(|| format!("writing {}", file.display()))?;
+            if !out.json {
+                eprintln!("proof bundle written to {}", file.display());
+            }
+        }
+        Ok(())
+    };
+    match q {
+        QueryCmd::Status(url) => show(&Client::new(url.node).status().await?),
+        QueryCmd::Block { id, url } => show(&Client::new(url.node).block(&id).await?),
+        QueryCmd::Tx { hash, prove, out: file, url } => {
+            let hash = hash.parse().map_err(|e| Failure::usage(format!("bad transaction hash: {e}")))?;
+            let v = Client::new(url.node).transaction(&hash, prove || file.is_some()).await?;
+            write_proof(&v, &file)?;
+            show(&v);
+        }
+        QueryCmd::Account { account, url } => {
+            let account = keys::account(&account)?;
+            show(&Client::new(url.node).account(&account).await?);
+        }
+        QueryCmd::State { key, height, prove, out: file, url } => {
+            let v = Client::new(url.node).state(&key, prove || file.is_some(), height).await?;
+            write_proof(&v, &file)?;
+            show(&v);
+        }
+        QueryCmd::Events { account, topic, from_height, limit, url } => {
+            let mut path = format!("/v1/events?from_height={from_height}&limit={limit}");
+            if let Some(a) = account {
+                path.push_str(&format!("&account={}", keys::account(&a)?));
+            }
+            if let Some(t) = topic {
+                path.push_str(&format!("&topic={t}"));
+            }
+            show(&Client::new(url.node).get::<serde_json::Value>(&path).await?);
+        }
+    }
+    Ok(())
+}
+
+fn verify(bundle: &PathBuf, genesis: &PathBuf, out: Out) -> Result<(), Failure> {
+    let text = if bundle.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the bundle from stdin")?
+    } else {
+        std::fs::read_to_string(bundle).with_context(|| format!("reading {}", bundle.display()))?
+    };
+    if text.len() > 16 * 1024 * 1024 {
+        return Err(Failure::verification("bundle file is larger than 16 MiB".into()));
+    }
+    // A proof bundle may be given bare or inside a query answer.
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Failure::verification(format!("not JSON: {e}")))?;
+    let value = value.get("proof").cloned().unwrap_or(value);
+    let bundle: weft_client::ProofBundle =
+        serde_json::from_value(value).map_err(|e| Failure::verification(format!("not a proof bundle: {e}")))?;
+    let genesis = read_genesis(genesis)?;
+    let anchor = TrustAnchor {
+        chain_id: genesis.chain_id.clone(),
+        validators: genesis.validators.iter().map(|v| v.account).collect(),
+    };
+    let record = verify_bundle(&bundle, &anchor).map_err(|e| Failure::verification(e.to_string()))?;
+    let what = match &bundle.proof {
+        weft_client::RecordProof::State { key, value, .. } => match value {
+            Some(v) => format!("state {key} = 0x{v}"),
+            None => format!("state {key} is absent"),
+        },
+        weft_client::RecordProof::Transaction { tx_index, receipt, .. } => {
+            format!("transaction {} at index {tx_index} ({:?})", receipt.tx_hash, receipt.status)
+        }
+    };
+    out.print(
+        &serde_json::json!({"verified": true, "reference": bundle.reference, "height": record.height, "block_hash": record.block_hash, "timestamp_ms": record.timestamp_ms}),
+        &format!("verified: {what}\n  at height {} in block {}\n  finalized by the genesis validator set of {}", record.height, record.block_hash, anchor.chain_id),
+    );
+    Ok(())
+}

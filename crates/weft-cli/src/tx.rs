@@ -1,0 +1,204 @@
+//! `weft tx`: build, sign and submit operations, then wait for the receipt.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use weft_client::{Client, TxBuilder};
+use weft_types::{
+    Amount, AssignRole, Burn, DefineToken, Mint, Name, Operation, RegisterAccount,
+    RegisterOrganization, RevokeRole, Transfer, TxStatus,
+};
+
+use crate::{
+    NodeUrl, keys,
+    output::{Failure, Out},
+};
+
+#[derive(Args)]
+pub struct TxArgs {
+    /// The signer's key (name or file).
+    #[arg(long)]
+    key: String,
+    /// Co-signers' keys, for multi-party operations.
+    #[arg(long = "cosigner")]
+    cosigners: Vec<String>,
+    /// Nonce to use (default: the account's next nonce from the node).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// Blocks from now until the transaction expires.
+    #[arg(long, default_value_t = 100)]
+    ttl_blocks: u64,
+    #[arg(long, default_value = "")]
+    memo: String,
+    /// Return once admitted instead of waiting for the receipt.
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    url: NodeUrl,
+    #[command(subcommand)]
+    op: TxOp,
+}
+
+#[derive(Subcommand)]
+enum TxOp {
+    /// Send tokens.
+    Transfer {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        symbol: Name,
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Create tokens (issuer only).
+    Mint {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        symbol: Name,
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Destroy own tokens.
+    Burn {
+        #[arg(long)]
+        symbol: Name,
+        #[arg(long)]
+        amount: u128,
+    },
+    /// Define a token; the signer becomes its issuer.
+    DefineToken {
+        #[arg(long)]
+        symbol: Name,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 2)]
+        decimals: u8,
+        #[arg(long)]
+        max_supply: Option<u128>,
+    },
+    /// Register an organization.
+    RegisterOrg {
+        #[arg(long)]
+        id: Name,
+        #[arg(long)]
+        name: String,
+    },
+    /// Register an account in an organization.
+    RegisterAccount {
+        /// Account hex or key name.
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        org: Name,
+        #[arg(long = "role")]
+        roles: Vec<Name>,
+    },
+    /// Grant a role.
+    AssignRole {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        role: Name,
+    },
+    /// Withdraw a role.
+    RevokeRole {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        role: Name,
+    },
+    /// Operations from a JSON file (an array of operations as in the API).
+    Raw {
+        file: PathBuf,
+    },
+}
+
+fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
+    Ok(vec![match op {
+        TxOp::Transfer { to, symbol, amount } => {
+            Operation::Transfer(Transfer { symbol, to: keys::account(&to)?, amount: Amount(amount) })
+        }
+        TxOp::Mint { to, symbol, amount } => {
+            Operation::Mint(Mint { symbol, to: keys::account(&to)?, amount: Amount(amount) })
+        }
+        TxOp::Burn { symbol, amount } => Operation::Burn(Burn { symbol, amount: Amount(amount) }),
+        TxOp::DefineToken { symbol, name, decimals, max_supply } => Operation::DefineToken(DefineToken {
+            symbol,
+            display_name: name,
+            decimals,
+            max_supply: max_supply.map(Amount),
+        }),
+        TxOp::RegisterOrg { id, name } => {
+            Operation::RegisterOrganization(RegisterOrganization { id, display_name: name })
+        }
+        TxOp::RegisterAccount { account, org, roles } => Operation::RegisterAccount(RegisterAccount {
+            account: keys::account(&account)?,
+            organization: org,
+            roles,
+        }),
+        TxOp::AssignRole { account, role } => {
+            Operation::AssignRole(AssignRole { account: keys::account(&account)?, role })
+        }
+        TxOp::RevokeRole { account, role } => {
+            Operation::RevokeRole(RevokeRole { account: keys::account(&account)?, role })
+        }
+        TxOp::Raw { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            return serde_json::from_str(&text)
+                .map_err(|e| Failure::usage(format!("{}: not a JSON array of operations: {e}", file.display())));
+        }
+    }])
+}
+
+pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
+    let key = keys::read(&keys::resolve(&args.key))?;
+    let cosigners = args
+        .cosigners
+        .iter()
+        .map(|c| keys::read(&keys::resolve(c)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let client = Client::new(args.url.node.clone());
+    let status = client.status().await?;
+    let chain_id: Name = serde_json::from_value(status["chain_id"].clone())
+        .map_err(|e| Failure::other(anyhow::anyhow!("node sent a bad chain id: {e}")))?;
+    let height = status["height"].as_u64().unwrap_or(0);
+    let nonce = match args.nonce {
+        Some(n) => n,
+        None => client.next_nonce(&key.account()).await?,
+    };
+    let mut signers = vec![&key];
+    signers.extend(cosigners.iter());
+    let stx = TxBuilder::new(chain_id, key.account())
+        .nonce(nonce)
+        .expiry_height(height.saturating_add(args.ttl_blocks))
+        .memo(args.memo)
+        .ops(operations(args.op)?)
+        .sign(&signers);
+    let hash = client.submit(&stx).await?;
+    if args.no_wait {
+        out.print(&json!({"tx_hash": hash, "status": "pending"}), &format!("submitted {hash}"));
+        return Ok(());
+    }
+    let committed = client.wait_committed(&hash, Duration::from_secs(30)).await?;
+    match &committed.receipt.status {
+        TxStatus::Success => {
+            out.print(
+                &json!({"tx_hash": hash, "status": "committed", "height": committed.height, "index": committed.index, "reference": committed.reference, "receipt": committed.receipt}),
+                &format!(
+                    "committed {hash}\n  at height {} index {} ({})\n  events: {}",
+                    committed.height,
+                    committed.index,
+                    committed.reference.clone().unwrap_or_default(),
+                    committed.receipt.events.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            Ok(())
+        }
+        TxStatus::Failed { code, message, .. } => {
+            Err(Failure::refused(code.as_str(), format!("transaction {hash} failed in block {}: {message}", committed.height)))
+        }
+    }
+}
