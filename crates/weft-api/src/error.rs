@@ -27,14 +27,22 @@ struct Body<'a> {
 pub fn status_for(code: ErrorCode) -> StatusCode {
     use ErrorCode as E;
     match code {
-        E::Malformed | E::UnknownOperation | E::WrongChainId | E::MissingSignature
-        | E::BadSignature | E::Expired | E::NonceGap => StatusCode::BAD_REQUEST,
+        E::Malformed
+        | E::UnknownOperation
+        | E::WrongChainId
+        | E::MissingSignature
+        | E::BadSignature
+        | E::Expired
+        | E::NonceGap => StatusCode::BAD_REQUEST,
         E::Oversized => StatusCode::PAYLOAD_TOO_LARGE,
         E::ReplayedNonce | E::Duplicate | E::AlreadyExists => StatusCode::CONFLICT,
         E::MempoolFull | E::AccountQueueFull => StatusCode::TOO_MANY_REQUESTS,
         E::UnknownAccount | E::Unauthorized => StatusCode::FORBIDDEN,
         E::NotFound => StatusCode::NOT_FOUND,
-        E::InvalidArgument | E::UnknownToken | E::InsufficientBalance | E::SupplyExceeded
+        E::InvalidArgument
+        | E::UnknownToken
+        | E::InsufficientBalance
+        | E::SupplyExceeded
         | E::Overflow => StatusCode::UNPROCESSABLE_ENTITY,
         E::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -42,7 +50,11 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { status: status_for(code), code, message: message.into() }
+        Self {
+            status: status_for(code),
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
@@ -70,13 +82,20 @@ impl From<weft_node::ChainError> for ApiError {
 
 impl From<weft_storage::StorageError> for ApiError {
     fn from(e: weft_storage::StorageError) -> Self {
-        Self::internal(e)
+        match e {
+            weft_storage::StorageError::UnknownVersion { .. } => Self::not_found(e.to_string()),
+            other => Self::internal(other),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { code: self.code.as_str(), number: self.code.number(), message: &self.message };
+        let body = Body {
+            code: self.code.as_str(),
+            number: self.code.number(),
+            message: &self.message,
+        };
         (self.status, Json(body)).into_response()
     }
 }

@@ -61,7 +61,10 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 
 /// The API's routes over `node`.
 pub fn router(node: Node) -> Router {
-    let state = AppState { node, metrics: metrics_handle() };
+    let state = AppState {
+        node,
+        metrics: metrics_handle(),
+    };
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
@@ -87,14 +90,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(node))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Binds `addr`, with a clear error if it is taken.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
-    })
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -102,13 +107,25 @@ type ApiResult<T> = Result<T, ApiError>;
 async fn health(State(s): State<AppState>) -> Response {
     match (s.node.fatal_error(), s.node.chain().head()) {
         (None, Ok(head)) => Json(json!({"status": "ok", "height": head.height})).into_response(),
-        (Some(e), _) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "failed", "error": e}))).into_response(),
-        (None, Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "failed", "error": e.to_string()}))).into_response(),
+        (Some(e), _) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "failed", "error": e})),
+        )
+            .into_response(),
+        (None, Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "failed", "error": e.to_string()})),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let body = s.metrics.as_ref().map(PrometheusHandle::render).unwrap_or_default();
+    let body = s
+        .metrics
+        .as_ref()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -139,8 +156,12 @@ fn is_binary(headers: &HeaderMap) -> bool {
 
 fn decode_error(e: DecodeError) -> ApiError {
     match e {
-        DecodeError::Oversized { .. } | DecodeError::LimitExceeded(_) => ApiError::new(ErrorCode::Oversized, e.to_string()),
-        DecodeError::UnknownOperation(_) => ApiError::new(ErrorCode::UnknownOperation, e.to_string()),
+        DecodeError::Oversized { .. } | DecodeError::LimitExceeded(_) => {
+            ApiError::new(ErrorCode::Oversized, e.to_string())
+        }
+        DecodeError::UnknownOperation(_) => {
+            ApiError::new(ErrorCode::UnknownOperation, e.to_string())
+        }
         DecodeError::Malformed(_) => ApiError::new(ErrorCode::Malformed, e.to_string()),
     }
 }
@@ -177,27 +198,47 @@ async fn submit(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> A
     let hash = tokio::task::spawn_blocking(move || node.submit(tx))
         .await
         .map_err(ApiError::internal)??;
-    Ok((StatusCode::ACCEPTED, Json(json!({"tx_hash": hash, "status": "pending"}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"tx_hash": hash, "status": "pending"})),
+    )
+        .into_response())
 }
 
-async fn submit_batch(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+async fn submit_batch(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let txs: Vec<SignedTransaction> = if is_binary(&headers) {
         // A batch is a borsh vector of length-prefixed encoded transactions, each bounded.
         let items: Vec<Vec<u8>> = borsh::from_slice(&body)
             .map_err(|e| ApiError::new(ErrorCode::Malformed, e.to_string()))?;
         if items.len() > MAX_BATCH {
-            return Err(ApiError::new(ErrorCode::Oversized, format!("batch of {} > {MAX_BATCH}", items.len())));
+            return Err(ApiError::new(
+                ErrorCode::Oversized,
+                format!("batch of {} > {MAX_BATCH}", items.len()),
+            ));
         }
-        items.iter().map(|b| decode_bounded::<SignedTransaction>(b).map_err(decode_error)).collect::<Result<_, _>>()?
+        items
+            .iter()
+            .map(|b| decode_bounded::<SignedTransaction>(b).map_err(decode_error))
+            .collect::<Result<_, _>>()?
     } else {
-        let txs: Vec<SignedTransaction> = serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
+        let txs: Vec<SignedTransaction> =
+            serde_json::from_slice(&body).map_err(|e| json_error(&e))?;
         if txs.len() > MAX_BATCH {
-            return Err(ApiError::new(ErrorCode::Oversized, format!("batch of {} > {MAX_BATCH}", txs.len())));
+            return Err(ApiError::new(
+                ErrorCode::Oversized,
+                format!("batch of {} > {MAX_BATCH}", txs.len()),
+            ));
         }
         txs
     };
     let node = s.node.clone();
-    let results = tokio::task::spawn_blocking(move || node.submit_many(txs)).await.map_err(ApiError::internal)?;
+    let results = tokio::task::spawn_blocking(move || node.submit_many(txs))
+        .await
+        .map_err(ApiError::internal)?;
     let accepted = results.iter().filter(|r| r.is_ok()).count();
     let results: Vec<Value> = results
         .into_iter()
@@ -217,21 +258,34 @@ struct ProveQuery {
 }
 
 fn parse_hash(text: &str) -> ApiResult<Hash> {
-    text.parse().map_err(|e| ApiError::bad_request(format!("bad hash: {e}")))
+    text.parse()
+        .map_err(|e| ApiError::bad_request(format!("bad hash: {e}")))
 }
 
-async fn transaction(State(s): State<AppState>, Path(hash): Path<String>, Query(q): Query<ProveQuery>) -> ApiResult<Json<Value>> {
+async fn transaction(
+    State(s): State<AppState>,
+    Path(hash): Path<String>,
+    Query(q): Query<ProveQuery>,
+) -> ApiResult<Json<Value>> {
     let hash = parse_hash(&hash)?;
     let lookup = s.node.lookup(&hash)?;
     let mut body = serde_json::to_value(&lookup).map_err(ApiError::internal)?;
     body["tx_hash"] = json!(hash);
     match lookup {
-        TxLookup::Unknown => return Err(ApiError::not_found(format!("transaction {hash} is unknown"))),
+        TxLookup::Unknown => {
+            return Err(ApiError::not_found(format!(
+                "transaction {hash} is unknown"
+            )));
+        }
         TxLookup::Committed { height, index, .. } => {
             let chain_id = s.node.chain().chain_id();
             body["reference"] = json!(format!("weft://{chain_id}/{height}/{index}"));
             if q.prove {
-                let bundle = s.node.chain().prove_tx(height, index)?.ok_or_else(|| ApiError::internal("proof unavailable"))?;
+                let bundle = s
+                    .node
+                    .chain()
+                    .prove_tx(height, index)?
+                    .ok_or_else(|| ApiError::internal("proof unavailable"))?;
                 body["proof"] = serde_json::to_value(bundle).map_err(ApiError::internal)?;
             }
         }
@@ -242,7 +296,9 @@ async fn transaction(State(s): State<AppState>, Path(hash): Path<String>, Query(
 
 fn block_json(s: &AppState, height: u64) -> ApiResult<Json<Value>> {
     let store = s.node.chain().store();
-    let block = store.block(height)?.ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
+    let block = store
+        .block(height)?
+        .ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
     let receipts = store.receipts(height)?;
     let finalization = store.finalization(height)?;
     Ok(Json(views::block(&block, &receipts, finalization.as_ref())))
@@ -258,25 +314,45 @@ async fn block(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<J
         h
     } else {
         let hash = parse_hash(&id)?;
-        let block = s.node.chain().store().block_by_hash(&hash)?.ok_or_else(|| ApiError::not_found(format!("no block {hash}")))?;
+        let block = s
+            .node
+            .chain()
+            .store()
+            .block_by_hash(&hash)?
+            .ok_or_else(|| ApiError::not_found(format!("no block {hash}")))?;
         block.header.height
     };
     block_json(&s, height)
 }
 
 async fn account(State(s): State<AppState>, Path(account): Path<String>) -> ApiResult<Json<Value>> {
-    let account: AccountId = account.parse().map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
+    let account: AccountId = account
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
     let snapshot = s.node.chain().store().snapshot()?;
-    Ok(Json(views::account(&snapshot, s.node.chain().chain_id(), &account)?))
+    Ok(Json(views::account(
+        &snapshot,
+        s.node.chain().chain_id(),
+        &account,
+    )?))
 }
 
-async fn state_value(State(s): State<AppState>, Path(key): Path<String>, Query(q): Query<ProveQuery>) -> ApiResult<Json<Value>> {
-    let parsed: StateKey = key.parse().map_err(|e: weft_execution::keys::BadStateKey| ApiError::bad_request(e.to_string()))?;
+async fn state_value(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<ProveQuery>,
+) -> ApiResult<Json<Value>> {
+    let parsed: StateKey = key
+        .parse()
+        .map_err(|e: weft_execution::keys::BadStateKey| ApiError::bad_request(e.to_string()))?;
     let chain = s.node.chain();
     let head = chain.head()?;
     let height = q.height.unwrap_or(head.height);
     if height > head.height {
-        return Err(ApiError::not_found(format!("height {height} is above the head {}", head.height)));
+        return Err(ApiError::not_found(format!(
+            "height {height} is above the head {}",
+            head.height
+        )));
     }
     let snapshot = chain.store().snapshot()?;
     let value = snapshot.get_at(key.as_bytes(), height)?;
@@ -287,8 +363,14 @@ async fn state_value(State(s): State<AppState>, Path(key): Path<String>, Query(q
         "value": value.as_ref().and_then(|v| views::decode_state_value(&parsed, v)),
     });
     if q.prove {
-        let Some((proven, bundle)) = chain.prove_state(&key, Some(height))? else {
-            return Err(ApiError::not_found("height 0 is fixed by the genesis file and has no certificate; ask for a later height"));
+        let Some(weft_node::ProvenValue {
+            value: proven,
+            bundle,
+        }) = chain.prove_state(&key, Some(height))?
+        else {
+            return Err(ApiError::not_found(
+                "height 0 is fixed by the genesis file and has no certificate; ask for a later height",
+            ));
         };
         if proven != value {
             return Err(ApiError::internal("proof and value disagree"));
@@ -312,7 +394,9 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
     let store = s.node.chain().store();
     let records = match (&q.account, &q.topic) {
         (Some(a), topic) => {
-            let account: AccountId = a.parse().map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
+            let account: AccountId = a
+                .parse()
+                .map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
             let mut r = store.events_by_account(&account, q.from_height, limit)?;
             if let Some(t) = topic {
                 r.retain(|e| e.event.topic == *t);
@@ -325,20 +409,32 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
             }
             store.events_by_topic(t, q.from_height, limit)?
         }
-        (None, None) => return Err(ApiError::bad_request("give account=<hex> and/or topic=<topic>")),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "give account=<hex> and/or topic=<topic>",
+            ));
+        }
     };
     Ok(Json(json!({ "events": records })))
 }
 
-async fn stream_blocks(State(s): State<AppState>) -> Sse<impl Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
-    let stream = tokio_stream::wrappers::BroadcastStream::new(s.node.subscribe()).filter_map(|item| async move {
-        match item {
-            Ok(block) => SseEvent::default().event("block").json_data(&*block).ok().map(Ok),
-            // A slow client skips blocks rather than holding the node back; tell it so.
-            Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
-                Some(Ok(SseEvent::default().event("lagged").data(n.to_string())))
+async fn stream_blocks(
+    State(s): State<AppState>,
+) -> Sse<impl Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+    let stream = tokio_stream::wrappers::BroadcastStream::new(s.node.subscribe()).filter_map(
+        |item| async move {
+            match item {
+                Ok(block) => SseEvent::default()
+                    .event("block")
+                    .json_data(&*block)
+                    .ok()
+                    .map(Ok),
+                // A slow client skips blocks rather than holding the node back; tell it so.
+                Err(tokio_stream::wrappers::errors::BroadcastStreamRecvError::Lagged(n)) => {
+                    Some(Ok(SseEvent::default().event("lagged").data(n.to_string())))
+                }
             }
-        }
-    });
+        },
+    );
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -18,7 +18,8 @@ fn error_responses() -> Value {
 
 fn op(summary: &str, params: Value, ok: &str) -> Value {
     let mut responses = error_responses();
-    responses["200"] = json!({"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}});
+    responses["200"] =
+        json!({"description": ok, "content": {"application/json": {"schema": {"type": "object"}}}});
     json!({"summary": summary, "parameters": params, "responses": responses})
 }
 

@@ -13,7 +13,11 @@ use weft_types::{AccountId, Amount, Block, ChainId, Finalization, Name, Receipt}
 
 use crate::error::ApiError;
 
-pub(crate) fn block(block: &Block, receipts: &[Receipt], finalization: Option<&Finalization>) -> Value {
+pub(crate) fn block(
+    block: &Block,
+    receipts: &[Receipt],
+    finalization: Option<&Finalization>,
+) -> Value {
     let hash = block_hash(&block.header);
     let txs: Vec<Value> = block
         .transactions
@@ -37,7 +41,9 @@ pub(crate) fn block(block: &Block, receipts: &[Receipt], finalization: Option<&F
 }
 
 fn decode<T: borsh::BorshDeserialize + serde::Serialize>(bytes: &[u8]) -> Option<Value> {
-    borsh::from_slice::<T>(bytes).ok().and_then(|v| serde_json::to_value(v).ok())
+    borsh::from_slice::<T>(bytes)
+        .ok()
+        .and_then(|v| serde_json::to_value(v).ok())
 }
 
 /// The JSON form of a state value, when its key's type is known.
@@ -55,20 +61,30 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
     }
 }
 
-fn get<T: borsh::BorshDeserialize>(snapshot: &Snapshot, key: &StateKey) -> Result<Option<T>, ApiError> {
+fn get<T: borsh::BorshDeserialize>(
+    snapshot: &Snapshot,
+    key: &StateKey,
+) -> Result<Option<T>, ApiError> {
     match snapshot.get(&key.to_bytes())? {
         None => Ok(None),
-        Some(bytes) => borsh::from_slice(&bytes).map(Some).map_err(ApiError::internal),
+        Some(bytes) => borsh::from_slice(&bytes)
+            .map(Some)
+            .map_err(ApiError::internal),
     }
 }
 
-pub(crate) fn account(snapshot: &Snapshot, chain_id: &ChainId, who: &AccountId) -> Result<Value, ApiError> {
+pub(crate) fn account(
+    snapshot: &Snapshot,
+    chain_id: &ChainId,
+    who: &AccountId,
+) -> Result<Value, ApiError> {
     let record: Option<Account> = get(snapshot, &StateKey::Account(*who))?;
     let nonce: u64 = get(snapshot, &StateKey::Nonce(*who))?.unwrap_or(0);
     let held: BTreeSet<Name> = get(snapshot, &StateKey::Holdings(*who))?.unwrap_or_default();
     let mut balances = serde_json::Map::new();
     for symbol in held {
-        let amount: Amount = get(snapshot, &StateKey::Balance(symbol.clone(), *who))?.unwrap_or_default();
+        let amount: Amount =
+            get(snapshot, &StateKey::Balance(symbol.clone(), *who))?.unwrap_or_default();
         balances.insert(symbol.to_string(), json!(amount));
     }
     Ok(json!({

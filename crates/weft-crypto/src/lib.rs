@@ -8,12 +8,16 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod bundle;
 mod hash;
 mod keys;
 mod merkle;
 mod state_proof;
 mod verify;
 
+pub use bundle::{
+    BundleError, ProofBundle, RecordProof, TrustAnchor, VerifiedRecord, verify_bundle,
+};
 pub use hash::{
     block_hash, block_signing_message, receipt_hash, sha256, tx_hash, tx_signing_message,
     validator_set_hash,
@@ -22,6 +26,6 @@ pub use keys::{KeyError, Keypair, sign_transaction};
 pub use merkle::{MerkleProof, merkle_proof, merkle_root};
 pub use state_proof::{StateHasher, StateProof, state_key_hash};
 pub use verify::{
-    SignatureError, verify_finalization, verify_signature, verify_transaction,
+    SignatureError, quorum, verify_finalization, verify_signature, verify_transaction,
     verify_transactions_parallel,
 };

@@ -3,8 +3,8 @@
 //! adapter drives the same three steps (build → verify/execute → commit on finalization).
 
 use weft_crypto::{
-    ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash, validator_set_hash, verify_finalization,
-    verify_transactions_parallel,
+    ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash,
+    validator_set_hash, verify_finalization, verify_transactions_parallel,
 };
 use weft_execution::{BlockContext, ExecError, execute_block, genesis_writes, keys::StateKey};
 use weft_storage::{BlockCommit, ChainHead, PreparedState, StorageError, Store};
@@ -59,7 +59,10 @@ impl Chain {
     /// Opens the chain in `store`, writing the genesis block if the store is empty, or
     /// checking that the stored chain is the one `genesis` describes.
     pub fn open(store: Store, genesis: &Genesis) -> Result<Self, ChainError> {
-        let chain = Self { store, chain_id: genesis.chain_id.clone() };
+        let chain = Self {
+            store,
+            chain_id: genesis.chain_id.clone(),
+        };
         let validators: Vec<AccountId> = genesis.validators.iter().map(|v| v.account).collect();
         match chain.store.head()? {
             None => {
@@ -77,7 +80,10 @@ impl Chain {
                     receipts_root: Hash::ZERO,
                     validator_set_hash: validator_set_hash(&validators),
                 };
-                let block = Block { header, transactions: vec![] };
+                let block = Block {
+                    header,
+                    transactions: vec![],
+                };
                 let hash = block_hash(&block.header);
                 chain.store.commit(BlockCommit {
                     block: &block,
@@ -118,7 +124,9 @@ impl Chain {
 
     /// The latest committed block.
     pub fn head(&self) -> Result<ChainHead, ChainError> {
-        self.store.head()?.ok_or_else(|| ChainError::Genesis("no genesis block".into()))
+        self.store
+            .head()?
+            .ok_or_else(|| ChainError::Genesis("no genesis block".into()))
     }
 
     /// The validator set in force after the latest block.
@@ -127,7 +135,8 @@ impl Chain {
         let bytes = snapshot
             .get(&StateKey::Validators.to_bytes())?
             .ok_or_else(|| ChainError::Genesis("no validator set in state".into()))?;
-        borsh::from_slice(&bytes).map_err(|e| ChainError::Storage(StorageError::Corrupt(e.to_string())))
+        borsh::from_slice(&bytes)
+            .map_err(|e| ChainError::Storage(StorageError::Corrupt(e.to_string())))
     }
 
     /// Proposer side: executes `txs` on the head state and builds the block.
@@ -159,7 +168,15 @@ impl Chain {
             validator_set_hash: validator_set_hash(&self.validators()?),
         };
         let hash = block_hash(&header);
-        Ok(ExecutedBlock { block: Block { header, transactions: txs }, hash, receipts, state })
+        Ok(ExecutedBlock {
+            block: Block {
+                header,
+                transactions: txs,
+            },
+            hash,
+            receipts,
+            state,
+        })
     }
 
     /// Verifier side: checks a block built elsewhere against the head and re-executes it.
@@ -168,10 +185,16 @@ impl Chain {
         let head = self.head()?;
         let h = &block.header;
         if h.chain_id != self.chain_id {
-            return Err(invalid(format!("chain id {} is not {}", h.chain_id, self.chain_id)));
+            return Err(invalid(format!(
+                "chain id {} is not {}",
+                h.chain_id, self.chain_id
+            )));
         }
         if h.height != head.height + 1 {
-            return Err(invalid(format!("height {} does not follow {}", h.height, head.height)));
+            return Err(invalid(format!(
+                "height {} does not follow {}",
+                h.height, head.height
+            )));
         }
         if h.parent != head.block_hash {
             return Err(invalid("parent is not the head block"));
@@ -179,7 +202,9 @@ impl Chain {
         if h.timestamp_ms <= head.timestamp_ms {
             return Err(invalid("timestamp does not move forward"));
         }
-        if block.transactions.len() > MAX_BLOCK_TXS || h.tx_count as usize != block.transactions.len() {
+        if block.transactions.len() > MAX_BLOCK_TXS
+            || h.tx_count as usize != block.transactions.len()
+        {
             return Err(invalid("transaction count is wrong or too large"));
         }
         if h.validator_set_hash != validator_set_hash(&self.validators()?) {
@@ -205,7 +230,12 @@ impl Chain {
             return Err(invalid("state root differs from re-execution"));
         }
         let hash = block_hash(h);
-        Ok(ExecutedBlock { block, hash, receipts, state })
+        Ok(ExecutedBlock {
+            block,
+            hash,
+            receipts,
+            state,
+        })
     }
 
     fn execute(
@@ -215,7 +245,11 @@ impl Chain {
         timestamp_ms: u64,
     ) -> Result<(Vec<Receipt>, PreparedState), ChainError> {
         let snapshot = self.store.snapshot()?;
-        let ctx = BlockContext { chain_id: self.chain_id.clone(), height, timestamp_ms };
+        let ctx = BlockContext {
+            chain_id: self.chain_id.clone(),
+            height,
+            timestamp_ms,
+        };
         let output = execute_block(&snapshot, &ctx, txs)?;
         let state = self.store.prepare_state(height, &output.writes)?;
         Ok((output.receipts, state))
@@ -223,7 +257,11 @@ impl Chain {
 
     /// Commits an executed block once finalized. The certificate is checked against the
     /// active validator set; the block, its state, receipts and indexes land atomically.
-    pub fn commit(&self, executed: ExecutedBlock, finalization: &Finalization) -> Result<(), ChainError> {
+    pub fn commit(
+        &self,
+        executed: ExecutedBlock,
+        finalization: &Finalization,
+    ) -> Result<(), ChainError> {
         if finalization.height != executed.block.header.height {
             return Err(ChainError::InvalidFinalization("height mismatch".into()));
         }
@@ -240,6 +278,14 @@ impl Chain {
     }
 }
 
+/// A state value and the bundle proving it.
+#[derive(Debug, Clone)]
+pub struct ProvenValue {
+    /// The value's bytes; `None` when the key is absent.
+    pub value: Option<Vec<u8>>,
+    pub bundle: ProofBundle,
+}
+
 /// Proofs: bundles that verify offline with [`weft_crypto::verify_bundle`].
 impl Chain {
     /// The value of `key` after block `height` (default: the head) with its proof bundle.
@@ -249,14 +295,18 @@ impl Chain {
         &self,
         key: &str,
         height: Option<u64>,
-    ) -> Result<Option<(Option<Vec<u8>>, ProofBundle)>, ChainError> {
+    ) -> Result<Option<ProvenValue>, ChainError> {
         let head = self.head()?;
         let height = height.unwrap_or(head.height);
         if height == 0 || height > head.height {
             return Ok(None);
         }
-        let Some(block) = self.store.block(height)? else { return Ok(None) };
-        let Some(finalization) = self.store.finalization(height)? else { return Ok(None) };
+        let Some(block) = self.store.block(height)? else {
+            return Ok(None);
+        };
+        let Some(finalization) = self.store.finalization(height)? else {
+            return Ok(None);
+        };
         let snapshot = self.store.snapshot()?;
         let (value, proof) = snapshot.get_with_proof(key.as_bytes(), height)?;
         let bundle = ProofBundle {
@@ -269,13 +319,17 @@ impl Chain {
                 proof: hex::encode(proof.to_bytes()),
             },
         };
-        Ok(Some((value, bundle)))
+        Ok(Some(ProvenValue { value, bundle }))
     }
 
     /// The transaction at `height`/`index` with its receipt and proof bundle.
     pub fn prove_tx(&self, height: u64, index: u32) -> Result<Option<ProofBundle>, ChainError> {
-        let Some(block) = self.store.block(height)? else { return Ok(None) };
-        let Some(finalization) = self.store.finalization(height)? else { return Ok(None) };
+        let Some(block) = self.store.block(height)? else {
+            return Ok(None);
+        };
+        let Some(finalization) = self.store.finalization(height)? else {
+            return Ok(None);
+        };
         let receipts = self.store.receipts(height)?;
         let i = index as usize;
         let (Some(transaction), Some(receipt)) =
@@ -285,14 +339,21 @@ impl Chain {
         };
         let tx_hashes: Vec<Hash> = block.transactions.iter().map(|t| tx_hash(&t.tx)).collect();
         let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
-        let corrupt = || ChainError::Storage(StorageError::Corrupt(format!("block {height} proofs")));
+        let corrupt =
+            || ChainError::Storage(StorageError::Corrupt(format!("block {height} proofs")));
         let tx_proof = merkle_proof(&tx_hashes, i).ok_or_else(corrupt)?;
         let receipt_proof = merkle_proof(&receipt_hashes, i).ok_or_else(corrupt)?;
         Ok(Some(ProofBundle {
             reference: format!("weft://{}/{height}/{index}", self.chain_id),
             header: block.header,
             finalization,
-            proof: RecordProof::Transaction { tx_index: index, transaction, receipt, tx_proof, receipt_proof },
+            proof: RecordProof::Transaction {
+                tx_index: index,
+                transaction: Box::new(transaction),
+                receipt: Box::new(receipt),
+                tx_proof,
+                receipt_proof,
+            },
         }))
     }
 }

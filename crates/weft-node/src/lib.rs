@@ -10,6 +10,6 @@ pub mod mempool;
 mod node;
 pub mod replay;
 
-pub use chain::{Chain, ChainError, ExecutedBlock};
+pub use chain::{Chain, ChainError, ExecutedBlock, ProvenValue};
 pub use mempool::{Mempool, MempoolLimits};
 pub use node::{CommittedBlock, Node, NodeConfig, NodeError, TxLookup};

@@ -25,7 +25,11 @@ pub struct MempoolLimits {
 
 impl Default for MempoolLimits {
     fn default() -> Self {
-        Self { max_total: 200_000, max_per_account: 10_000, max_nonce_ahead: 10_000 }
+        Self {
+            max_total: 200_000,
+            max_per_account: 10_000,
+            max_nonce_ahead: 10_000,
+        }
     }
 }
 
@@ -48,7 +52,10 @@ pub struct Mempool {
 impl Mempool {
     /// An empty mempool with `limits`.
     pub fn new(limits: MempoolLimits) -> Self {
-        Self { limits, ..Self::default() }
+        Self {
+            limits,
+            ..Self::default()
+        }
     }
 
     /// Number of pending transactions.
@@ -85,12 +92,18 @@ impl Mempool {
         let signer = tx.tx.signer;
         let nonce = tx.tx.nonce;
         if self.by_hash.contains_key(&hash) {
-            return Err(TxError::new(ErrorCode::Duplicate, format!("{hash} is already pending")));
+            return Err(TxError::new(
+                ErrorCode::Duplicate,
+                format!("{hash} is already pending"),
+            ));
         }
         if tx.tx.expiry_height < next_height {
             return Err(TxError::new(
                 ErrorCode::Expired,
-                format!("expired at height {}, next block is {next_height}", tx.tx.expiry_height),
+                format!(
+                    "expired at height {}, next block is {next_height}",
+                    tx.tx.expiry_height
+                ),
             ));
         }
         if nonce < committed_next_nonce {
@@ -115,14 +128,23 @@ impl Mempool {
         if queue.map_or(0, BTreeMap::len) >= self.limits.max_per_account {
             return Err(TxError::new(
                 ErrorCode::AccountQueueFull,
-                format!("{signer} already has {} pending transactions", self.limits.max_per_account),
+                format!(
+                    "{signer} already has {} pending transactions",
+                    self.limits.max_per_account
+                ),
             ));
         }
         if self.len() >= self.limits.max_total {
-            return Err(TxError::new(ErrorCode::MempoolFull, "mempool is full; retry later"));
+            return Err(TxError::new(
+                ErrorCode::MempoolFull,
+                "mempool is full; retry later",
+            ));
         }
         self.by_hash.insert(hash, (signer, nonce));
-        self.by_account.entry(signer).or_default().insert(nonce, Pending { hash, tx });
+        self.by_account
+            .entry(signer)
+            .or_default()
+            .insert(nonce, Pending { hash, tx });
         Ok(())
     }
 
@@ -145,15 +167,12 @@ impl Mempool {
         };
         let mut runs: Vec<(AccountId, Vec<&Pending>)> = Vec::new();
         for (account, queue) in ordered {
-            let mut expected = next_nonce(account);
-            let mut run = Vec::new();
-            for (nonce, pending) in queue.range(expected..) {
-                if *nonce != expected {
-                    break;
-                }
-                run.push(pending);
-                expected += 1;
-            }
+            let first = next_nonce(account);
+            let run: Vec<&Pending> = (first..)
+                .zip(queue.range(first..))
+                .take_while(|(expected, (nonce, _))| *nonce == expected)
+                .map(|(_, (_, pending))| pending)
+                .collect();
             if !run.is_empty() {
                 runs.push((*account, run));
             }
@@ -208,7 +227,9 @@ impl Mempool {
         next_height: u64,
     ) {
         for account in touched {
-            let Some(queue) = self.by_account.get_mut(account) else { continue };
+            let Some(queue) = self.by_account.get_mut(account) else {
+                continue;
+            };
             let floor = next_nonce(account);
             let by_hash = &mut self.by_hash;
             queue.retain(|nonce, p| {
@@ -253,12 +274,22 @@ mod tests {
     #[test]
     fn refuses_duplicates_replays_gaps_expiry_and_overflow() {
         let a = Keypair::from_seed([1; 32]);
-        let mut m = Mempool::new(MempoolLimits { max_total: 3, max_per_account: 2, max_nonce_ahead: 5 });
+        let mut m = Mempool::new(MempoolLimits {
+            max_total: 3,
+            max_per_account: 2,
+            max_nonce_ahead: 5,
+        });
         let (t0, h0) = tx(&a, 3, 100);
         assert_eq!(m.insert(t0.clone(), h0, 3, 1), Ok(()));
-        assert_eq!(m.insert(t0, h0, 3, 1).unwrap_err().code, ErrorCode::Duplicate);
+        assert_eq!(
+            m.insert(t0, h0, 3, 1).unwrap_err().code,
+            ErrorCode::Duplicate
+        );
         let (t, h) = tx(&a, 2, 100);
-        assert_eq!(m.insert(t, h, 3, 1).unwrap_err().code, ErrorCode::ReplayedNonce);
+        assert_eq!(
+            m.insert(t, h, 3, 1).unwrap_err().code,
+            ErrorCode::ReplayedNonce
+        );
         let (t, h) = tx(&a, 9, 100);
         assert_eq!(m.insert(t, h, 3, 1).unwrap_err().code, ErrorCode::NonceGap);
         let (t, h) = tx(&a, 4, 0);
@@ -266,16 +297,25 @@ mod tests {
         let (t, h) = tx(&a, 4, 100);
         assert_eq!(m.insert(t, h, 3, 1), Ok(()));
         let (t, h) = tx(&a, 5, 100);
-        assert_eq!(m.insert(t, h, 3, 1).unwrap_err().code, ErrorCode::AccountQueueFull);
+        assert_eq!(
+            m.insert(t, h, 3, 1).unwrap_err().code,
+            ErrorCode::AccountQueueFull
+        );
         let b = Keypair::from_seed([2; 32]);
         assert_eq!(insert(&mut m, &b, 0), Ok(()));
         let c = Keypair::from_seed([3; 32]);
-        assert_eq!(insert(&mut m, &c, 0).unwrap_err().code, ErrorCode::MempoolFull);
+        assert_eq!(
+            insert(&mut m, &c, 0).unwrap_err().code,
+            ErrorCode::MempoolFull
+        );
         // The same nonce with different content is still a duplicate slot.
         let (mut other, _) = tx(&b, 0, 100);
         other.tx.memo = "x".into();
         let h = tx_hash(&other.tx);
-        assert_eq!(m.insert(other, h, 0, 1).unwrap_err().code, ErrorCode::Duplicate);
+        assert_eq!(
+            m.insert(other, h, 0, 1).unwrap_err().code,
+            ErrorCode::Duplicate
+        );
     }
 
     #[test]
@@ -293,12 +333,16 @@ mod tests {
         assert_eq!(picked.len(), 9);
         // Each round takes one transaction per account.
         for round in picked.chunks(3) {
-            let signers: std::collections::BTreeSet<_> = round.iter().map(|t| t.tx.signer).collect();
+            let signers: std::collections::BTreeSet<_> =
+                round.iter().map(|t| t.tx.signer).collect();
             assert_eq!(signers.len(), 3);
         }
         for k in &keys {
-            let nonces: Vec<u64> =
-                picked.iter().filter(|t| t.tx.signer == k.account()).map(|t| t.tx.nonce).collect();
+            let nonces: Vec<u64> = picked
+                .iter()
+                .filter(|t| t.tx.signer == k.account())
+                .map(|t| t.tx.nonce)
+                .collect();
             assert_eq!(nonces, vec![0, 1, 2]);
         }
         // A small block starts with a different account next time.

@@ -20,8 +20,7 @@ use weft_crypto::{Keypair, SignatureError, tx_hash, verify_transactions_parallel
 use weft_execution::{BlockContext, ExecError, check_transaction, next_nonce};
 use weft_storage::Store;
 use weft_types::{
-    AccountId, Bounded, ErrorCode, Finalization, Genesis, Hash, Receipt, SignedTransaction,
-    TxError,
+    AccountId, Bounded, ErrorCode, Finalization, Genesis, Hash, Receipt, SignedTransaction, TxError,
 };
 
 use crate::{
@@ -64,7 +63,11 @@ pub enum TxLookup {
     /// Waiting in the mempool.
     Pending,
     /// In a committed block.
-    Committed { height: u64, index: u32, receipt: Receipt },
+    Committed {
+        height: u64,
+        index: u32,
+        receipt: Receipt,
+    },
     /// Neither pending nor committed.
     Unknown,
 }
@@ -101,7 +104,9 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("chain_id", self.inner.chain.chain_id()).finish()
+        f.debug_struct("Node")
+            .field("chain_id", self.inner.chain.chain_id())
+            .finish()
     }
 }
 
@@ -121,12 +126,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn sig_error(e: &SignatureError) -> TxError {
     match e {
-        SignatureError::MissingSigner(_) => TxError::new(ErrorCode::MissingSignature, e.to_string()),
+        SignatureError::MissingSigner(_) => {
+            TxError::new(ErrorCode::MissingSignature, e.to_string())
+        }
         _ => TxError::new(ErrorCode::BadSignature, e.to_string()),
     }
 }
@@ -197,7 +206,9 @@ impl Node {
 
     /// Admits one transaction; see [`Node::submit_many`].
     pub fn submit(&self, tx: SignedTransaction) -> Result<Hash, TxError> {
-        self.submit_many(vec![tx]).pop().unwrap_or_else(|| Err(TxError::new(ErrorCode::Internal, "no result")))
+        self.submit_many(vec![tx])
+            .pop()
+            .unwrap_or_else(|| Err(TxError::new(ErrorCode::Internal, "no result")))
     }
 
     /// Admits transactions: limits, chain id, signatures (batch-verified in parallel), then
@@ -210,7 +221,8 @@ impl Node {
         let mut results: Vec<Result<Hash, TxError>> = txs
             .iter()
             .map(|stx| {
-                stx.check_limits().map_err(|e| TxError::new(ErrorCode::Oversized, e.to_string()))?;
+                stx.check_limits()
+                    .map_err(|e| TxError::new(ErrorCode::Oversized, e.to_string()))?;
                 if stx.tx.chain_id != *chain_id {
                     return Err(TxError::new(
                         ErrorCode::WrongChainId,
@@ -256,8 +268,8 @@ impl Node {
                     continue;
                 }
             };
-            let first_in_line =
-                stx.tx.nonce == committed_nonce && lock(&self.inner.mempool).pending_for(&stx.tx.signer) == 0;
+            let first_in_line = stx.tx.nonce == committed_nonce
+                && lock(&self.inner.mempool).pending_for(&stx.tx.signer) == 0;
             if first_in_line {
                 match check_transaction(&snapshot, &ctx, &stx) {
                     Ok(()) => {}
@@ -286,7 +298,8 @@ impl Node {
         for r in &results {
             match r {
                 Ok(_) => metrics::counter!("weft_txs_admitted_total").increment(1),
-                Err(e) => metrics::counter!("weft_txs_rejected_total", "code" => e.code.as_str()).increment(1),
+                Err(e) => metrics::counter!("weft_txs_rejected_total", "code" => e.code.as_str())
+                    .increment(1),
             }
         }
         metrics::histogram!("weft_admission_seconds").record(started.elapsed().as_secs_f64());
@@ -299,13 +312,19 @@ impl Node {
             return Ok(TxLookup::Pending);
         }
         let store = self.inner.chain.store();
-        let Some((height, index)) = store.tx_location(hash)? else { return Ok(TxLookup::Unknown) };
+        let Some((height, index)) = store.tx_location(hash)? else {
+            return Ok(TxLookup::Unknown);
+        };
         let receipt = store.receipt(height, index)?.ok_or_else(|| {
             ChainError::Storage(weft_storage::StorageError::Corrupt(format!(
                 "receipt {height}/{index} missing"
             )))
         })?;
-        Ok(TxLookup::Committed { height, index, receipt })
+        Ok(TxLookup::Committed {
+            height,
+            index,
+            receipt,
+        })
     }
 
     /// Stops the producer and waits for the block in progress to land.
@@ -319,7 +338,9 @@ impl Node {
 }
 
 fn produce(inner: &Inner, interval: Duration, max_block_txs: usize) {
-    let Some(key) = inner.validator.as_ref() else { return };
+    let Some(key) = inner.validator.as_ref() else {
+        return;
+    };
     let proposer = key.account();
     loop {
         let txs = {
@@ -340,7 +361,9 @@ fn produce(inner: &Inner, interval: Duration, max_block_txs: usize) {
                 Ok(s) => s,
                 Err(e) => return fail(inner, &e.to_string()),
             };
-            pool.select(max_block_txs, |a| next_nonce(&snapshot, a).unwrap_or(u64::MAX))
+            pool.select(max_block_txs, |a| {
+                next_nonce(&snapshot, a).unwrap_or(u64::MAX)
+            })
         };
         if txs.is_empty() {
             continue;
@@ -373,10 +396,18 @@ fn produce_block(
     let built = started.elapsed();
     let hash = executed.hash;
     let header = executed.block.header.clone();
-    let tx_hashes: Vec<Hash> = executed.block.transactions.iter().map(|t| tx_hash(&t.tx)).collect();
+    let tx_hashes: Vec<Hash> = executed
+        .block
+        .transactions
+        .iter()
+        .map(|t| tx_hash(&t.tx))
+        .collect();
     let failed_count = executed.receipts.iter().filter(|r| !r.is_success()).count() as u32;
-    let finalization =
-        Finalization { height: header.height, block_hash: hash, signatures: vec![key.sign_block(&hash)] };
+    let finalization = Finalization {
+        height: header.height,
+        block_hash: hash,
+        signatures: vec![key.sign_block(&hash)],
+    };
     inner.chain.commit(executed, &finalization)?;
     let committed = started.elapsed();
 

@@ -30,13 +30,21 @@ pub enum ReplayError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("height {height}: replay computed state root {computed}, the chain stored {stored}")]
-    Diverged { height: u64, computed: Hash, stored: Hash },
+    Diverged {
+        height: u64,
+        computed: Hash,
+        stored: Hash,
+    },
     #[error("height {0} is missing from the stored chain")]
     Gap(u64),
 }
 
 /// Replays every block of `source` into a fresh store at `scratch_dir`.
-pub fn replay(source: &Store, genesis: &Genesis, scratch_dir: &Path) -> Result<ReplayReport, ReplayError> {
+pub fn replay(
+    source: &Store,
+    genesis: &Genesis,
+    scratch_dir: &Path,
+) -> Result<ReplayReport, ReplayError> {
     let target = Chain::open(Store::open(scratch_dir)?, genesis)?;
     let stored_head = source.head()?.ok_or(ReplayError::Gap(0))?;
     let genesis_root = target.head()?.state_root;
@@ -48,10 +56,17 @@ pub fn replay(source: &Store, genesis: &Genesis, scratch_dir: &Path) -> Result<R
             stored: stored_genesis.header.state_root,
         });
     }
-    let mut report = ReplayReport { height: 0, blocks: 0, transactions: 0, state_root: genesis_root };
+    let mut report = ReplayReport {
+        height: 0,
+        blocks: 0,
+        transactions: 0,
+        state_root: genesis_root,
+    };
     for height in 1..=stored_head.height {
         let block = source.block(height)?.ok_or(ReplayError::Gap(height))?;
-        let finalization = source.finalization(height)?.ok_or(ReplayError::Gap(height))?;
+        let finalization = source
+            .finalization(height)?
+            .ok_or(ReplayError::Gap(height))?;
         let stored_root = block.header.state_root;
         let txs = u64::from(block.header.tx_count);
         // `verify` re-executes and refuses a block whose state root differs, so a divergence
@@ -60,9 +75,18 @@ pub fn replay(source: &Store, genesis: &Genesis, scratch_dir: &Path) -> Result<R
         target.commit(executed, &finalization)?;
         let computed = target.head()?.state_root;
         if computed != stored_root {
-            return Err(ReplayError::Diverged { height, computed, stored: stored_root });
+            return Err(ReplayError::Diverged {
+                height,
+                computed,
+                stored: stored_root,
+            });
         }
-        report = ReplayReport { height, blocks: report.blocks + 1, transactions: report.transactions + txs, state_root: computed };
+        report = ReplayReport {
+            height,
+            blocks: report.blocks + 1,
+            transactions: report.transactions + txs,
+            state_root: computed,
+        };
     }
     Ok(report)
 }
