@@ -61,7 +61,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Signs in parallel on every core.
-fn sign_all(bodies: Vec<Transaction>, keys: &[Keypair], index_of: &BTreeMap<weft_types::AccountId, usize>) -> Vec<SignedTransaction> {
+fn sign_all(
+    bodies: Vec<Transaction>,
+    keys: &[Keypair],
+    index_of: &BTreeMap<weft_types::AccountId, usize>,
+) -> Vec<SignedTransaction> {
     let threads = std::thread::available_parallelism().map_or(2, usize::from);
     let chunk = bodies.len().div_ceil(threads).max(1);
     let mut out = Vec::with_capacity(bodies.len());
@@ -70,7 +74,9 @@ fn sign_all(bodies: Vec<Transaction>, keys: &[Keypair], index_of: &BTreeMap<weft
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    part.iter().map(|t| sign_transaction(t.clone(), &[&keys[index_of[&t.signer]]])).collect::<Vec<_>>()
+                    part.iter()
+                        .map(|t| sign_transaction(t.clone(), &[&keys[index_of[&t.signer]]]))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -85,24 +91,45 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let accounts = args.accounts.max(2);
     let total = args.txs.max(1);
     let validator = Keypair::generate().map_err(|e| Failure::other(e.into()))?;
-    let keys: Vec<Keypair> = (0..accounts).map(|i| {
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
-        seed[31] = 0xbe;
-        Keypair::from_seed(seed)
-    }).collect();
-    let index_of: BTreeMap<_, _> = keys.iter().enumerate().map(|(i, k)| (k.account(), i)).collect();
-    let mut genesis = consortium::genesis(name("weft-bench"), &validator, name("operator"), 1_700_000_000_000);
-    genesis.organizations.push(GenesisOrganization { id: name("bench"), display_name: "Bench".into() });
+    let keys: Vec<Keypair> = (0..accounts)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+            seed[31] = 0xbe;
+            Keypair::from_seed(seed)
+        })
+        .collect();
+    let index_of: BTreeMap<_, _> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.account(), i))
+        .collect();
+    let mut genesis = consortium::genesis(
+        name("weft-bench"),
+        &validator,
+        name("operator"),
+        1_700_000_000_000,
+    );
+    genesis.organizations.push(GenesisOrganization {
+        id: name("bench"),
+        display_name: "Bench".into(),
+    });
     let per_account_txs = total.div_ceil(accounts) as u128;
-    genesis.accounts.extend(keys.iter().map(|k| GenesisAccount { account: k.account(), organization: name("bench"), roles: vec![name("member")] }));
+    genesis.accounts.extend(keys.iter().map(|k| GenesisAccount {
+        account: k.account(),
+        organization: name("bench"),
+        roles: vec![name("member")],
+    }));
     genesis.tokens.push(GenesisToken {
         symbol: name("bench"),
         display_name: "Bench token".into(),
         decimals: 0,
         issuer: validator.account(),
         max_supply: None,
-        balances: keys.iter().map(|k| (k.account(), Amount(per_account_txs + 1))).collect(),
+        balances: keys
+            .iter()
+            .map(|k| (k.account(), Amount(per_account_txs + 1)))
+            .collect(),
     });
 
     // Round-major order: every account's nonce r before any account's nonce r+1.
@@ -114,7 +141,11 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
                 signer: keys[who].account(),
                 nonce: round as u64,
                 expiry_height: u64::MAX,
-                operations: vec![Operation::Transfer(Transfer { symbol: name("bench"), to: keys[(who + 1) % accounts].account(), amount: Amount(1) })],
+                operations: vec![Operation::Transfer(Transfer {
+                    symbol: name("bench"),
+                    to: keys[(who + 1) % accounts].account(),
+                    amount: Amount(1),
+                })],
                 memo: String::new(),
             }
         })
@@ -130,13 +161,30 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let verified = verify_transactions_parallel(&txs);
     let verify_secs = started.elapsed().as_secs_f64();
     if verified.iter().any(Result::is_err) {
-        return Err(Failure::other(anyhow::anyhow!("bench transactions failed verification")));
+        return Err(Failure::other(anyhow::anyhow!(
+            "bench transactions failed verification"
+        )));
     }
     let verify_ceiling_tps = total as f64 / verify_secs;
 
-    let dir = tempfile::Builder::new().prefix("weft-bench-").tempdir().context("temp dir")?;
-    let options = LocalOptions { block_interval: Duration::from_millis(args.block_interval_ms.max(1)), max_block_txs: args.max_block_txs };
-    let node = LocalNode::start(dir.path(), genesis, validator, "127.0.0.1:0".parse().map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?, options).await?;
+    let dir = tempfile::Builder::new()
+        .prefix("weft-bench-")
+        .tempdir()
+        .context("temp dir")?;
+    let options = LocalOptions {
+        block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
+        max_block_txs: args.max_block_txs,
+    };
+    let node = LocalNode::start(
+        dir.path(),
+        genesis,
+        validator,
+        "127.0.0.1:0"
+            .parse()
+            .map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?,
+        options,
+    )
+    .await?;
     let mut blocks = node.node.subscribe();
     let client = Client::new(node.url());
 
@@ -144,7 +192,12 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::new(total as u64);
-        bar.set_style(ProgressStyle::with_template("{spinner} committed {pos}/{len} [{bar:40}] {per_sec} {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} committed {pos}/{len} [{bar:40}] {per_sec} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
         bar
     };
 
@@ -158,13 +211,19 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
     let mut submitters = Vec::new();
     for (batch, batch_hashes) in batches {
-        let permit = semaphore.clone().acquire_owned().await.map_err(|e| Failure::other(e.into()))?;
+        let permit = semaphore
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Failure::other(e.into()))?;
         let client = client.clone();
         let times = submit_times.clone();
         submitters.push(tokio::spawn(async move {
             let now = Instant::now();
             {
-                let mut t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut t = times
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 for h in &batch_hashes {
                     t.insert(*h, now);
                 }
@@ -184,7 +243,11 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let mut submit_done = false;
     let mut pending_submitters = submitters;
     while committed + rejected < total {
-        if !submit_done && pending_submitters.iter().all(tokio::task::JoinHandle::is_finished) {
+        if !submit_done
+            && pending_submitters
+                .iter()
+                .all(tokio::task::JoinHandle::is_finished)
+        {
             for handle in pending_submitters.drain(..) {
                 match handle.await {
                     Ok(Ok(n)) => rejected += n,
@@ -203,7 +266,9 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
             Ok(Ok(block)) => {
                 let now = Instant::now();
                 block_count += 1;
-                let times = submit_times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let times = submit_times
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 for h in &block.tx_hashes {
                     if let Some(t) = times.get(h) {
                         latencies_ms.push(now.duration_since(*t).as_secs_f64() * 1000.0);
@@ -214,7 +279,9 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
                 progress.set_position(committed as u64);
             }
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
-                return Err(Failure::other(anyhow::anyhow!("bench fell {n} blocks behind the node's notifications")));
+                return Err(Failure::other(anyhow::anyhow!(
+                    "bench fell {n} blocks behind the node's notifications"
+                )));
             }
             Ok(Err(e)) => return Err(Failure::other(e.into())),
             Err(_) => {}
@@ -252,7 +319,9 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         ),
     );
     if committed + rejected < total {
-        return Err(Failure::other(anyhow::anyhow!("only {committed} of {total} transfers committed before the timeout")));
+        return Err(Failure::other(anyhow::anyhow!(
+            "only {committed} of {total} transfers committed before the timeout"
+        )));
     }
     Ok(())
 }

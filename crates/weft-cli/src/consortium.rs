@@ -16,10 +16,16 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
     roles.insert(name("admin"), vec!["*".to_owned()]);
     roles.insert(
         name("registrar"),
-        vec!["identity.register_account".to_owned(), "access.*".to_owned()],
+        vec![
+            "identity.register_account".to_owned(),
+            "access.*".to_owned(),
+        ],
     );
     roles.insert(name("issuer"), vec!["token.*".to_owned()]);
-    roles.insert(name("member"), vec!["token.transfer".to_owned(), "token.burn".to_owned()]);
+    roles.insert(
+        name("member"),
+        vec!["token.transfer".to_owned(), "token.burn".to_owned()],
+    );
     roles
 }
 
@@ -28,9 +34,19 @@ pub fn genesis(chain_id: Name, validator: &Keypair, operator_org: Name, time_ms:
     Genesis {
         chain_id,
         genesis_time_ms: time_ms,
-        validators: vec![GenesisValidator { account: validator.account(), organization: operator_org.clone() }],
-        organizations: vec![GenesisOrganization { id: operator_org.clone(), display_name: "Network operator".into() }],
-        accounts: vec![GenesisAccount { account: validator.account(), organization: operator_org, roles: vec![name("admin")] }],
+        validators: vec![GenesisValidator {
+            account: validator.account(),
+            organization: operator_org.clone(),
+        }],
+        organizations: vec![GenesisOrganization {
+            id: operator_org.clone(),
+            display_name: "Network operator".into(),
+        }],
+        accounts: vec![GenesisAccount {
+            account: validator.account(),
+            organization: operator_org,
+            roles: vec![name("admin")],
+        }],
         roles: standard_roles(),
         tokens: vec![],
     }

@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 use serde_json::json;
-use weft_client::{Client, ClientError, Keypair, RecordProof, TrustAnchor, TxBuilder, verify_bundle};
+use weft_client::{
+    Client, ClientError, Keypair, RecordProof, TrustAnchor, TxBuilder, verify_bundle,
+};
 use weft_types::{
     AccountId, Amount, DefineToken, ErrorCode, Genesis, Mint, Name, Operation, RegisterAccount,
     RegisterOrganization, Transfer, TxStatus,
@@ -63,11 +65,22 @@ struct Scenario {
 
 impl Scenario {
     fn new(name: &str) -> Self {
-        Self { report: ScenarioReport { name: name.into(), passed: true, transactions: 0, steps: vec![] } }
+        Self {
+            report: ScenarioReport {
+                name: name.into(),
+                passed: true,
+                transactions: 0,
+                steps: vec![],
+            },
+        }
     }
     fn step(&mut self, name: &str, passed: bool, detail: impl Into<String>) {
         self.report.passed &= passed;
-        self.report.steps.push(Step { name: name.into(), passed, detail: detail.into() });
+        self.report.steps.push(Step {
+            name: name.into(),
+            passed,
+            detail: detail.into(),
+        });
     }
 }
 
@@ -106,7 +119,9 @@ fn prepare(data_dir: &Path) -> Result<(Genesis, Cast)> {
         serde_json::from_str(&std::fs::read_to_string(&genesis_path)?)
             .with_context(|| format!("{} is not a genesis file", genesis_path.display()))?
     } else {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let g = consortium::genesis(name("weft-demo"), &cast.operator, name("operator"), now);
         std::fs::write(&genesis_path, serde_json::to_string_pretty(&g)? + "\n")?;
         g
@@ -118,7 +133,12 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
     let selected: Vec<&str> = match &args.scenario {
         None => SCENARIOS.to_vec(),
         Some(s) if SCENARIOS.contains(&s.as_str()) => vec![s.as_str()],
-        Some(s) => return Err(Failure::usage(format!("unknown scenario {s:?}; known: {}", SCENARIOS.join(", ")))),
+        Some(s) => {
+            return Err(Failure::usage(format!(
+                "unknown scenario {s:?}; known: {}",
+                SCENARIOS.join(", ")
+            )));
+        }
     };
     let temp;
     let data_dir = match &args.data_dir {
@@ -127,16 +147,34 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
             d.clone()
         }
         None => {
-            temp = tempfile::Builder::new().prefix("weft-demo-").tempdir().context("creating a temporary data dir")?;
+            temp = tempfile::Builder::new()
+                .prefix("weft-demo-")
+                .tempdir()
+                .context("creating a temporary data dir")?;
             temp.path().to_path_buf()
         }
     };
     let (genesis, cast) = prepare(&data_dir)?;
-    let options = LocalOptions { block_interval: Duration::from_millis(50), ..LocalOptions::default() };
-    let node = LocalNode::start(&data_dir.join("chain"), genesis.clone(), cast.operator.clone(), args.api, options).await?;
+    let options = LocalOptions {
+        block_interval: Duration::from_millis(50),
+        ..LocalOptions::default()
+    };
+    let node = LocalNode::start(
+        &data_dir.join("chain"),
+        genesis.clone(),
+        cast.operator.clone(),
+        args.api,
+        options,
+    )
+    .await?;
     let client = Client::new(node.url());
     if !out.json {
-        println!("Weft demo: chain {} — API {} — data {}", genesis.chain_id, node.url(), data_dir.display());
+        println!(
+            "Weft demo: chain {} — API {} — data {}",
+            genesis.chain_id,
+            node.url(),
+            data_dir.display()
+        );
     }
     let mut reports = Vec::new();
     for scenario in selected {
@@ -149,7 +187,11 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
         }
         reports.push(report);
     }
-    let head = node.node.chain().head().map_err(|e| Failure::other(e.into()))?;
+    let head = node
+        .node
+        .chain()
+        .head()
+        .map_err(|e| Failure::other(e.into()))?;
     let all_passed = reports.iter().all(|r| r.passed);
     let summary = json!({
         "chain_id": genesis.chain_id,
@@ -166,12 +208,20 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
     }
     if !args.exit {
         if !out.json {
-            println!("\nServing the API at {} — try `curl {}/v1/status`. Ctrl-C to stop.", node.url(), node.url());
+            println!(
+                "\nServing the API at {} — try `curl {}/v1/status`. Ctrl-C to stop.",
+                node.url(),
+                node.url()
+            );
         }
         shutdown_signal().await;
     }
     node.stop().await?;
-    if all_passed { Ok(()) } else { Err(Failure::other(anyhow::anyhow!("a demo scenario failed"))) }
+    if all_passed {
+        Ok(())
+    } else {
+        Err(Failure::other(anyhow::anyhow!("a demo scenario failed")))
+    }
 }
 
 fn unreachable_scenario(name: &str) -> ScenarioReport {
@@ -182,9 +232,19 @@ fn unreachable_scenario(name: &str) -> ScenarioReport {
 }
 
 fn print_report(report: &ScenarioReport) {
-    println!("\nscenario {} — {} ({} transactions)", report.name, if report.passed { "PASSED" } else { "FAILED" }, report.transactions);
+    println!(
+        "\nscenario {} — {} ({} transactions)",
+        report.name,
+        if report.passed { "PASSED" } else { "FAILED" },
+        report.transactions
+    );
     for step in &report.steps {
-        println!("  {} {:<34} {}", if step.passed { "✓" } else { "✗" }, step.name, step.detail);
+        println!(
+            "  {} {:<34} {}",
+            if step.passed { "✓" } else { "✗" },
+            step.name,
+            step.detail
+        );
     }
 }
 
@@ -197,13 +257,22 @@ impl Actor<'_> {
     /// Signs `ops` by `key`, submits, waits; returns the receipt status or the refusal.
     async fn send(&self, key: &Keypair, ops: Vec<Operation>) -> Result<TxStatus, ClientError> {
         let nonce = self.client.next_nonce(&key.account()).await?;
-        let stx = TxBuilder::new(self.chain_id.clone(), key.account()).nonce(nonce).ops(ops).sign(&[key]);
-        let committed = self.client.submit_and_wait(&stx, Duration::from_secs(20)).await?;
+        let stx = TxBuilder::new(self.chain_id.clone(), key.account())
+            .nonce(nonce)
+            .ops(ops)
+            .sign(&[key]);
+        let committed = self
+            .client
+            .submit_and_wait(&stx, Duration::from_secs(20))
+            .await?;
         Ok(committed.receipt.status)
     }
 
     async fn registered(&self, who: &AccountId) -> bool {
-        self.client.account(who).await.is_ok_and(|a| a["registered"] == true)
+        self.client
+            .account(who)
+            .await
+            .is_ok_and(|a| a["registered"] == true)
     }
 }
 
@@ -227,73 +296,177 @@ async fn payment(client: &Client, genesis: &Genesis, cast: &Cast) -> ScenarioRep
     s.report
 }
 
-async fn payment_steps(client: &Client, genesis: &Genesis, cast: &Cast, s: &mut Scenario) -> Result<()> {
-    let actor = Actor { client, chain_id: genesis.chain_id.clone() };
+async fn payment_steps(
+    client: &Client,
+    genesis: &Genesis,
+    cast: &Cast,
+    s: &mut Scenario,
+) -> Result<()> {
+    let actor = Actor {
+        client,
+        chain_id: genesis.chain_id.clone(),
+    };
     let (alice, bob) = (cast.alice.account(), cast.bob.account());
 
     // Onboarding, idempotent so the demo can be rerun on the same data dir.
     if !actor.registered(&cast.issuer.account()).await {
         let mut ops = Vec::new();
-        for (id, display) in [("central-bank", "Central Bank"), ("bank-a", "Bank A"), ("bank-b", "Bank B")] {
-            ops.push(Operation::RegisterOrganization(RegisterOrganization { id: name(id), display_name: display.into() }));
+        for (id, display) in [
+            ("central-bank", "Central Bank"),
+            ("bank-a", "Bank A"),
+            ("bank-b", "Bank B"),
+        ] {
+            ops.push(Operation::RegisterOrganization(RegisterOrganization {
+                id: name(id),
+                display_name: display.into(),
+            }));
         }
-        for (who, org, role) in [(&cast.issuer, "central-bank", "issuer"), (&cast.alice, "bank-a", "member"), (&cast.bob, "bank-b", "member")] {
-            ops.push(Operation::RegisterAccount(RegisterAccount { account: who.account(), organization: name(org), roles: vec![name(role)] }));
+        for (who, org, role) in [
+            (&cast.issuer, "central-bank", "issuer"),
+            (&cast.alice, "bank-a", "member"),
+            (&cast.bob, "bank-b", "member"),
+        ] {
+            ops.push(Operation::RegisterAccount(RegisterAccount {
+                account: who.account(),
+                organization: name(org),
+                roles: vec![name(role)],
+            }));
         }
         let status = actor.send(&cast.operator, ops).await?;
         s.report.transactions += 1;
-        s.step("operator onboards 3 organizations", status == TxStatus::Success, format!("{status:?}"));
+        s.step(
+            "operator onboards 3 organizations",
+            status == TxStatus::Success,
+            format!("{status:?}"),
+        );
         let status = actor
-            .send(&cast.issuer, vec![Operation::DefineToken(DefineToken {
-                symbol: name("eur"),
-                display_name: "Digital euro (demo)".into(),
-                decimals: 2,
-                max_supply: Some(Amount(1_000_000_000)),
-            })])
+            .send(
+                &cast.issuer,
+                vec![Operation::DefineToken(DefineToken {
+                    symbol: name("eur"),
+                    display_name: "Digital euro (demo)".into(),
+                    decimals: 2,
+                    max_supply: Some(Amount(1_000_000_000)),
+                })],
+            )
             .await?;
         s.report.transactions += 1;
-        s.step("central bank defines token eur", status == TxStatus::Success, format!("{status:?}"));
+        s.step(
+            "central bank defines token eur",
+            status == TxStatus::Success,
+            format!("{status:?}"),
+        );
     }
-    let (a0, b0) = (balance(client, "eur", &alice).await, balance(client, "eur", &bob).await);
+    let (a0, b0) = (
+        balance(client, "eur", &alice).await,
+        balance(client, "eur", &bob).await,
+    );
 
-    let status = actor.send(&cast.issuer, vec![Operation::Mint(Mint { symbol: name("eur"), to: alice, amount: Amount(100_000) })]).await?;
+    let status = actor
+        .send(
+            &cast.issuer,
+            vec![Operation::Mint(Mint {
+                symbol: name("eur"),
+                to: alice,
+                amount: Amount(100_000),
+            })],
+        )
+        .await?;
     s.report.transactions += 1;
-    s.step("central bank mints 1000.00 eur to Bank A", status == TxStatus::Success, format!("{status:?}"));
+    s.step(
+        "central bank mints 1000.00 eur to Bank A",
+        status == TxStatus::Success,
+        format!("{status:?}"),
+    );
 
-    let status = actor.send(&cast.alice, vec![Operation::Transfer(Transfer { symbol: name("eur"), to: bob, amount: Amount(25_000) })]).await?;
+    let status = actor
+        .send(
+            &cast.alice,
+            vec![Operation::Transfer(Transfer {
+                symbol: name("eur"),
+                to: bob,
+                amount: Amount(25_000),
+            })],
+        )
+        .await?;
     s.report.transactions += 1;
-    s.step("Bank A pays 250.00 eur to Bank B", status == TxStatus::Success, format!("{status:?}"));
+    s.step(
+        "Bank A pays 250.00 eur to Bank B",
+        status == TxStatus::Success,
+        format!("{status:?}"),
+    );
 
-    let (a1, b1) = (balance(client, "eur", &alice).await, balance(client, "eur", &bob).await);
+    let (a1, b1) = (
+        balance(client, "eur", &alice).await,
+        balance(client, "eur", &bob).await,
+    );
     s.step(
         "balances moved exactly",
         a1 == a0 + 75_000 && b1 == b0 + 25_000,
         format!("Bank A {a1}, Bank B {b1} (cents)"),
     );
 
-    let overdraft = actor.send(&cast.alice, vec![Operation::Transfer(Transfer { symbol: name("eur"), to: bob, amount: Amount(u128::from(u64::MAX)) })]).await;
+    let overdraft = actor
+        .send(
+            &cast.alice,
+            vec![Operation::Transfer(Transfer {
+                symbol: name("eur"),
+                to: bob,
+                amount: Amount(u128::from(u64::MAX)),
+            })],
+        )
+        .await;
     let refused = matches!(&overdraft, Err(e) if e.code() == Some(ErrorCode::InsufficientBalance));
     s.step("overdraft is refused", refused, describe(&overdraft));
 
-    let forged_mint = actor.send(&cast.bob, vec![Operation::Mint(Mint { symbol: name("eur"), to: bob, amount: Amount(1) })]).await;
+    let forged_mint = actor
+        .send(
+            &cast.bob,
+            vec![Operation::Mint(Mint {
+                symbol: name("eur"),
+                to: bob,
+                amount: Amount(1),
+            })],
+        )
+        .await;
     let refused = matches!(&forged_mint, Err(e) if e.code() == Some(ErrorCode::Unauthorized));
     s.step("a member cannot mint", refused, describe(&forged_mint));
 
-    let unchanged = balance(client, "eur", &alice).await == a1 && balance(client, "eur", &bob).await == b1;
+    let unchanged =
+        balance(client, "eur", &alice).await == a1 && balance(client, "eur", &bob).await == b1;
     s.step("refusals changed nothing", unchanged, "balances unchanged");
 
     // Prove Bank B's balance and check it offline against the genesis validators.
-    let answer = client.state(&format!("balance/eur/{bob}"), true, None).await?;
-    let bundle: weft_client::ProofBundle = serde_json::from_value(answer["proof"].clone()).context("proof bundle")?;
-    let anchor = TrustAnchor { chain_id: genesis.chain_id.clone(), validators: genesis.validators.iter().map(|v| v.account).collect() };
+    let answer = client
+        .state(&format!("balance/eur/{bob}"), true, None)
+        .await?;
+    let bundle: weft_client::ProofBundle =
+        serde_json::from_value(answer["proof"].clone()).context("proof bundle")?;
+    let anchor = TrustAnchor {
+        chain_id: genesis.chain_id.clone(),
+        validators: genesis.validators.iter().map(|v| v.account).collect(),
+    };
     let verified = verify_bundle(&bundle, &anchor);
-    s.step("balance proof verifies offline", verified.is_ok(), format!("{} at height {}", bundle.reference, bundle.header.height));
+    s.step(
+        "balance proof verifies offline",
+        verified.is_ok(),
+        format!("{} at height {}", bundle.reference, bundle.header.height),
+    );
     let mut tampered = bundle.clone();
     if let RecordProof::State { value, .. } = &mut tampered.proof {
-        *value = Some(weft_types::encode(&Amount(b1 + 1_000_000)).iter().map(|b| format!("{b:02x}")).collect());
+        *value = Some(
+            weft_types::encode(&Amount(b1 + 1_000_000))
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        );
     }
     let tampered_fails = verify_bundle(&tampered, &anchor).is_err();
-    s.step("a tampered proof fails", tampered_fails, "value changed → state proof rejected");
+    s.step(
+        "a tampered proof fails",
+        tampered_fails,
+        "value changed → state proof rejected",
+    );
     Ok(())
 }
 

@@ -15,9 +15,14 @@ struct KeyFile {
 
 /// Where named keys live: `$WEFT_HOME/keys`, default `~/.weft/keys`.
 pub fn keys_dir() -> PathBuf {
-    let home = std::env::var_os("WEFT_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".weft")
-    });
+    let home = std::env::var_os("WEFT_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(".weft")
+        });
     home.join("keys")
 }
 
@@ -33,12 +38,18 @@ pub fn resolve(name_or_path: &str) -> PathBuf {
 
 pub fn write(path: &Path, key: &Keypair) -> Result<()> {
     if path.exists() {
-        bail!("{} already exists; refusing to overwrite a key", path.display());
+        bail!(
+            "{} already exists; refusing to overwrite a key",
+            path.display()
+        );
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let body = serde_json::to_string_pretty(&KeyFile { account: key.account(), secret: key.secret_hex() })?;
+    let body = serde_json::to_string_pretty(&KeyFile {
+        account: key.account(),
+        secret: key.secret_hex(),
+    })?;
     #[cfg(unix)]
     {
         use std::{io::Write, os::unix::fs::OpenOptionsExt};
@@ -57,12 +68,21 @@ pub fn write(path: &Path, key: &Keypair) -> Result<()> {
 }
 
 pub fn read(path: &Path) -> Result<Keypair> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading key {} (create one with `weft keys new`)", path.display()))?;
-    let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("{} is not a weft key file", path.display()))?;
-    let key = Keypair::from_secret_hex(&file.secret).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading key {} (create one with `weft keys new`)",
+            path.display()
+        )
+    })?;
+    let file: KeyFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a weft key file", path.display()))?;
+    let key = Keypair::from_secret_hex(&file.secret)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if key.account() != file.account {
-        bail!("{}: the secret does not match the account it claims", path.display());
+        bail!(
+            "{}: the secret does not match the account it claims",
+            path.display()
+        );
     }
     Ok(key)
 }
@@ -72,5 +92,7 @@ pub fn account(text: &str) -> Result<AccountId> {
     if let Ok(a) = text.parse::<AccountId>() {
         return Ok(a);
     }
-    read(&resolve(text)).map(|k| k.account()).with_context(|| format!("{text:?} is neither an account hex nor a key"))
+    read(&resolve(text))
+        .map(|k| k.account())
+        .with_context(|| format!("{text:?} is neither an account hex nor a key"))
 }

@@ -24,7 +24,10 @@ pub struct LocalOptions {
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        Self { block_interval: Duration::from_millis(200), max_block_txs: 10_000 }
+        Self {
+            block_interval: Duration::from_millis(200),
+            max_block_txs: 10_000,
+        }
     }
 }
 
@@ -50,7 +53,12 @@ impl LocalNode {
         let server = tokio::spawn(weft_api::serve(node.clone(), listener, async move {
             let _ = stopped.await;
         }));
-        Ok(Self { node, api, stop_api: Some(stop_api), server: Some(server) })
+        Ok(Self {
+            node,
+            api,
+            stop_api: Some(stop_api),
+            server: Some(server),
+        })
     }
 
     /// The API's base URL.

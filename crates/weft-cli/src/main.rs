@@ -17,7 +17,12 @@ use weft_client::{Client, Keypair, TrustAnchor, verify_bundle};
 use weft_types::{Genesis, Name};
 
 #[derive(Parser)]
-#[command(name = "weft", version, about = "Weft: a permissioned ledger for consortia", propagate_version = true)]
+#[command(
+    name = "weft",
+    version,
+    about = "Weft: a permissioned ledger for consortia",
+    propagate_version = true
+)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -198,7 +203,9 @@ enum QueryCmd {
 fn init_tracing(format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -206,16 +213,25 @@ fn init_tracing(format: LogFormat, default: &str) {
 }
 
 fn read_genesis(path: &PathBuf) -> Result<Genesis> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading genesis {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a valid genesis file", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading genesis {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid genesis file", path.display()))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Out { json: cli.json };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
-        Err(e) => return out.fail(&Failure::other(anyhow::anyhow!("cannot start the runtime: {e}"))),
+        Err(e) => {
+            return out.fail(&Failure::other(anyhow::anyhow!(
+                "cannot start the runtime: {e}"
+            )));
+        }
     };
     let default_log = match &cli.command {
         Command::Node(_) => "info",
@@ -236,24 +252,45 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
             keys::write(&path, &key)?;
             out.print(
                 &serde_json::json!({"name": name, "account": key.account(), "file": path}),
-                &format!("created key {name}\n  account {}\n  file    {}", key.account(), path.display()),
+                &format!(
+                    "created key {name}\n  account {}\n  file    {}",
+                    key.account(),
+                    path.display()
+                ),
             );
         }
         Command::Keys(KeysCmd::Show { key }) => {
             let path = keys::resolve(&key);
             let k = keys::read(&path)?;
-            out.print(&serde_json::json!({"account": k.account(), "file": path}), &k.account().to_string());
+            out.print(
+                &serde_json::json!({"account": k.account(), "file": path}),
+                &k.account().to_string(),
+            );
         }
-        Command::Genesis(GenesisCmd::Init { chain_id, validator, organization, out: file }) => {
+        Command::Genesis(GenesisCmd::Init {
+            chain_id,
+            validator,
+            organization,
+            out: file,
+        }) => {
             let key = keys::read(&keys::resolve(&validator))?;
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
             let genesis = consortium::genesis(chain_id, &key, organization, now);
             weft_execution::genesis_writes(&genesis).map_err(|e| Failure::other(e.into()))?;
             if file.exists() {
-                return Err(Failure::other(anyhow::anyhow!("{} exists; refusing to overwrite a genesis", file.display())));
+                return Err(Failure::other(anyhow::anyhow!(
+                    "{} exists; refusing to overwrite a genesis",
+                    file.display()
+                )));
             }
-            std::fs::write(&file, serde_json::to_string_pretty(&genesis).map_err(|e| Failure::other(e.into()))? + "\n")
-                .with_context(|| format!("writing {}", file.display()))?;
+            std::fs::write(
+                &file,
+                serde_json::to_string_pretty(&genesis).map_err(|e| Failure::other(e.into()))?
+                    + "\n",
+            )
+            .with_context(|| format!("writing {}", file.display()))?;
             out.print(
                 &serde_json::json!({"file": file, "chain_id": genesis.chain_id, "validator": key.account()}),
                 &format!("wrote {} for chain {} (validator and admin {})", file.display(), genesis.chain_id, key.account()),
@@ -263,12 +300,13 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Node(NodeCmd::Replay { genesis, data_dir }) => {
             let genesis = read_genesis(&genesis)?;
             let scratch = tempfile::tempdir().context("creating a scratch dir")?;
-            let report = tokio::task::spawn_blocking(move || -> Result<weft_node::replay::ReplayReport> {
-                let store = weft_storage::Store::open(&data_dir)?;
-                Ok(weft_node::replay::replay(&store, &genesis, scratch.path())?)
-            })
-            .await
-            .map_err(|e| Failure::other(e.into()))??;
+            let report =
+                tokio::task::spawn_blocking(move || -> Result<weft_node::replay::ReplayReport> {
+                    let store = weft_storage::Store::open(&data_dir)?;
+                    Ok(weft_node::replay::replay(&store, &genesis, scratch.path())?)
+                })
+                .await
+                .map_err(|e| Failure::other(e.into()))??;
             out.print(
                 &serde_json::json!({"height": report.height, "blocks": report.blocks, "transactions": report.transactions, "state_root": report.state_root}),
                 &format!("replayed {} blocks ({} transactions) up to height {}: every state root matches ({})", report.blocks, report.transactions, report.height, report.state_root),
@@ -288,10 +326,16 @@ async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
     let key = keys::read(&keys::resolve(&args.key))?;
     let options = local::LocalOptions {
         block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
-        max_block_txs: args.max_block_txs.clamp(1, weft_types::limits::MAX_BLOCK_TXS),
+        max_block_txs: args
+            .max_block_txs
+            .clamp(1, weft_types::limits::MAX_BLOCK_TXS),
     };
     let node = local::LocalNode::start(&args.data_dir, genesis, key, args.api, options).await?;
-    let head = node.node.chain().head().map_err(|e| Failure::other(e.into()))?;
+    let head = node
+        .node
+        .chain()
+        .head()
+        .map_err(|e| Failure::other(e.into()))?;
     out.print(
         &serde_json::json!({"api": node.url(), "chain_id": node.node.chain().chain_id(), "height": head.height}),
         &format!("node running: chain {} at height {}, API {}", node.node.chain().chain_id(), head.height, node.url()),
@@ -303,11 +347,15 @@ async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
 }
 
 async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
-    let show = |v: &serde_json::Value| out.print(v, &serde_json::to_string_pretty(v).unwrap_or_default());
+    let show =
+        |v: &serde_json::Value| out.print(v, &serde_json::to_string_pretty(v).unwrap_or_default());
     let write_proof = |v: &serde_json::Value, file: &Option<PathBuf>| -> Result<(), Failure> {
         if let (Some(file), Some(proof)) = (file, v.get("proof")) {
-            std::fs::write(file, serde_json::to_string_pretty(proof).unwrap_or_default() + "\n")
-                .with_context(|| format!("writing {}", file.display()))?;
+            std::fs::write(
+                file,
+                serde_json::to_string_pretty(proof).unwrap_or_default() + "\n",
+            )
+            .with_context(|| format!("writing {}", file.display()))?;
             if !out.json {
                 eprintln!("proof bundle written to {}", file.display());
             }
@@ -317,9 +365,18 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
     match q {
         QueryCmd::Status(url) => show(&Client::new(url.node).status().await?),
         QueryCmd::Block { id, url } => show(&Client::new(url.node).block(&id).await?),
-        QueryCmd::Tx { hash, prove, out: file, url } => {
-            let hash = hash.parse().map_err(|e| Failure::usage(format!("bad transaction hash: {e}")))?;
-            let v = Client::new(url.node).transaction(&hash, prove || file.is_some()).await?;
+        QueryCmd::Tx {
+            hash,
+            prove,
+            out: file,
+            url,
+        } => {
+            let hash = hash
+                .parse()
+                .map_err(|e| Failure::usage(format!("bad transaction hash: {e}")))?;
+            let v = Client::new(url.node)
+                .transaction(&hash, prove || file.is_some())
+                .await?;
             write_proof(&v, &file)?;
             show(&v);
         }
@@ -327,12 +384,26 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
             let account = keys::account(&account)?;
             show(&Client::new(url.node).account(&account).await?);
         }
-        QueryCmd::State { key, height, prove, out: file, url } => {
-            let v = Client::new(url.node).state(&key, prove || file.is_some(), height).await?;
+        QueryCmd::State {
+            key,
+            height,
+            prove,
+            out: file,
+            url,
+        } => {
+            let v = Client::new(url.node)
+                .state(&key, prove || file.is_some(), height)
+                .await?;
             write_proof(&v, &file)?;
             show(&v);
         }
-        QueryCmd::Events { account, topic, from_height, limit, url } => {
+        QueryCmd::Events {
+            account,
+            topic,
+            from_height,
+            limit,
+            url,
+        } => {
             let mut path = format!("/v1/events?from_height={from_height}&limit={limit}");
             if let Some(a) = account {
                 path.push_str(&format!("&account={}", keys::account(&a)?));
@@ -340,7 +411,11 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
             if let Some(t) = topic {
                 path.push_str(&format!("&topic={t}"));
             }
-            show(&Client::new(url.node).get::<serde_json::Value>(&path).await?);
+            show(
+                &Client::new(url.node)
+                    .get::<serde_json::Value>(&path)
+                    .await?,
+            );
         }
     }
     Ok(())
@@ -353,26 +428,35 @@ fn verify(bundle: &PathBuf, genesis: &PathBuf, out: Out) -> Result<(), Failure> 
         std::fs::read_to_string(bundle).with_context(|| format!("reading {}", bundle.display()))?
     };
     if text.len() > 16 * 1024 * 1024 {
-        return Err(Failure::verification("bundle file is larger than 16 MiB".into()));
+        return Err(Failure::verification(
+            "bundle file is larger than 16 MiB".into(),
+        ));
     }
     // A proof bundle may be given bare or inside a query answer.
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Failure::verification(format!("not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Failure::verification(format!("not JSON: {e}")))?;
     let value = value.get("proof").cloned().unwrap_or(value);
-    let bundle: weft_client::ProofBundle =
-        serde_json::from_value(value).map_err(|e| Failure::verification(format!("not a proof bundle: {e}")))?;
+    let bundle: weft_client::ProofBundle = serde_json::from_value(value)
+        .map_err(|e| Failure::verification(format!("not a proof bundle: {e}")))?;
     let genesis = read_genesis(genesis)?;
     let anchor = TrustAnchor {
         chain_id: genesis.chain_id.clone(),
         validators: genesis.validators.iter().map(|v| v.account).collect(),
     };
-    let record = verify_bundle(&bundle, &anchor).map_err(|e| Failure::verification(e.to_string()))?;
+    let record =
+        verify_bundle(&bundle, &anchor).map_err(|e| Failure::verification(e.to_string()))?;
     let what = match &bundle.proof {
         weft_client::RecordProof::State { key, value, .. } => match value {
             Some(v) => format!("state {key} = 0x{v}"),
             None => format!("state {key} is absent"),
         },
-        weft_client::RecordProof::Transaction { tx_index, receipt, .. } => {
-            format!("transaction {} at index {tx_index} ({:?})", receipt.tx_hash, receipt.status)
+        weft_client::RecordProof::Transaction {
+            tx_index, receipt, ..
+        } => {
+            format!(
+                "transaction {} at index {tx_index} ({:?})",
+                receipt.tx_hash, receipt.status
+            )
         }
     };
     out.print(

@@ -24,9 +24,16 @@ impl Out {
 
     pub fn fail(&self, failure: &Failure) -> ExitCode {
         if self.json {
-            println!("{}", json!({"error": {"kind": failure.kind, "code": failure.code, "message": failure.message}}));
+            println!(
+                "{}",
+                json!({"error": {"kind": failure.kind, "code": failure.code, "message": failure.message}})
+            );
         } else {
-            let code = failure.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+            let code = failure
+                .code
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default();
             eprintln!("error{code}: {}", failure.message);
         }
         ExitCode::from(failure.exit)
@@ -44,16 +51,36 @@ pub struct Failure {
 
 impl Failure {
     pub fn other(e: anyhow::Error) -> Self {
-        Self { kind: "error", code: None, message: format!("{e:#}"), exit: 1 }
+        Self {
+            kind: "error",
+            code: None,
+            message: format!("{e:#}"),
+            exit: 1,
+        }
     }
     pub fn usage(message: String) -> Self {
-        Self { kind: "usage", code: None, message, exit: 2 }
+        Self {
+            kind: "usage",
+            code: None,
+            message,
+            exit: 2,
+        }
     }
     pub fn refused(code: &str, message: String) -> Self {
-        Self { kind: "refused", code: Some(code.to_owned()), message, exit: 3 }
+        Self {
+            kind: "refused",
+            code: Some(code.to_owned()),
+            message,
+            exit: 3,
+        }
     }
     pub fn verification(message: String) -> Self {
-        Self { kind: "verification_failed", code: None, message, exit: 4 }
+        Self {
+            kind: "verification_failed",
+            code: None,
+            message,
+            exit: 4,
+        }
     }
 }
 
@@ -66,9 +93,21 @@ impl From<anyhow::Error> for Failure {
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
         match &e {
-            ClientError::Refused { code, message, .. } => Self::refused(code.as_str(), message.clone()),
-            ClientError::Transport { .. } => Self { kind: "unreachable", code: None, message: e.to_string(), exit: 5 },
-            ClientError::Timeout(_) => Self { kind: "timeout", code: None, message: e.to_string(), exit: 1 },
+            ClientError::Refused { code, message, .. } => {
+                Self::refused(code.as_str(), message.clone())
+            }
+            ClientError::Transport { .. } => Self {
+                kind: "unreachable",
+                code: None,
+                message: e.to_string(),
+                exit: 5,
+            },
+            ClientError::Timeout(_) => Self {
+                kind: "timeout",
+                code: None,
+                message: e.to_string(),
+                exit: 1,
+            },
         }
     }
 }

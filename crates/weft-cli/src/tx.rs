@@ -111,44 +111,66 @@ enum TxOp {
         role: Name,
     },
     /// Operations from a JSON file (an array of operations as in the API).
-    Raw {
-        file: PathBuf,
-    },
+    Raw { file: PathBuf },
 }
 
 fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
     Ok(vec![match op {
-        TxOp::Transfer { to, symbol, amount } => {
-            Operation::Transfer(Transfer { symbol, to: keys::account(&to)?, amount: Amount(amount) })
-        }
-        TxOp::Mint { to, symbol, amount } => {
-            Operation::Mint(Mint { symbol, to: keys::account(&to)?, amount: Amount(amount) })
-        }
-        TxOp::Burn { symbol, amount } => Operation::Burn(Burn { symbol, amount: Amount(amount) }),
-        TxOp::DefineToken { symbol, name, decimals, max_supply } => Operation::DefineToken(DefineToken {
+        TxOp::Transfer { to, symbol, amount } => Operation::Transfer(Transfer {
+            symbol,
+            to: keys::account(&to)?,
+            amount: Amount(amount),
+        }),
+        TxOp::Mint { to, symbol, amount } => Operation::Mint(Mint {
+            symbol,
+            to: keys::account(&to)?,
+            amount: Amount(amount),
+        }),
+        TxOp::Burn { symbol, amount } => Operation::Burn(Burn {
+            symbol,
+            amount: Amount(amount),
+        }),
+        TxOp::DefineToken {
+            symbol,
+            name,
+            decimals,
+            max_supply,
+        } => Operation::DefineToken(DefineToken {
             symbol,
             display_name: name,
             decimals,
             max_supply: max_supply.map(Amount),
         }),
-        TxOp::RegisterOrg { id, name } => {
-            Operation::RegisterOrganization(RegisterOrganization { id, display_name: name })
-        }
-        TxOp::RegisterAccount { account, org, roles } => Operation::RegisterAccount(RegisterAccount {
+        TxOp::RegisterOrg { id, name } => Operation::RegisterOrganization(RegisterOrganization {
+            id,
+            display_name: name,
+        }),
+        TxOp::RegisterAccount {
+            account,
+            org,
+            roles,
+        } => Operation::RegisterAccount(RegisterAccount {
             account: keys::account(&account)?,
             organization: org,
             roles,
         }),
-        TxOp::AssignRole { account, role } => {
-            Operation::AssignRole(AssignRole { account: keys::account(&account)?, role })
-        }
-        TxOp::RevokeRole { account, role } => {
-            Operation::RevokeRole(RevokeRole { account: keys::account(&account)?, role })
-        }
+        TxOp::AssignRole { account, role } => Operation::AssignRole(AssignRole {
+            account: keys::account(&account)?,
+            role,
+        }),
+        TxOp::RevokeRole { account, role } => Operation::RevokeRole(RevokeRole {
+            account: keys::account(&account)?,
+            role,
+        }),
         TxOp::Raw { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            return serde_json::from_str(&text)
-                .map_err(|e| Failure::usage(format!("{}: not a JSON array of operations: {e}", file.display())));
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            return serde_json::from_str(&text).map_err(|e| {
+                Failure::usage(format!(
+                    "{}: not a JSON array of operations: {e}",
+                    file.display()
+                ))
+            });
         }
     }])
 }
@@ -179,10 +201,15 @@ pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
         .sign(&signers);
     let hash = client.submit(&stx).await?;
     if args.no_wait {
-        out.print(&json!({"tx_hash": hash, "status": "pending"}), &format!("submitted {hash}"));
+        out.print(
+            &json!({"tx_hash": hash, "status": "pending"}),
+            &format!("submitted {hash}"),
+        );
         return Ok(());
     }
-    let committed = client.wait_committed(&hash, Duration::from_secs(30)).await?;
+    let committed = client
+        .wait_committed(&hash, Duration::from_secs(30))
+        .await?;
     match &committed.receipt.status {
         TxStatus::Success => {
             out.print(
@@ -197,8 +224,12 @@ pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
             );
             Ok(())
         }
-        TxStatus::Failed { code, message, .. } => {
-            Err(Failure::refused(code.as_str(), format!("transaction {hash} failed in block {}: {message}", committed.height)))
-        }
+        TxStatus::Failed { code, message, .. } => Err(Failure::refused(
+            code.as_str(),
+            format!(
+                "transaction {hash} failed in block {}: {message}",
+                committed.height
+            ),
+        )),
     }
 }

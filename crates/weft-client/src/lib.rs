@@ -5,13 +5,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
+use weft_crypto::sign_transaction;
 pub use weft_crypto::{
     BundleError, Keypair, ProofBundle, RecordProof, TrustAnchor, VerifiedRecord, verify_bundle,
 };
-use weft_crypto::sign_transaction;
 use weft_types::{
-    AccountId, ChainId, ErrorCode, Hash, Operation, Receipt, SignedTransaction, Transaction,
-    encode,
+    AccountId, ChainId, ErrorCode, Hash, Operation, Receipt, SignedTransaction, Transaction, encode,
 };
 
 /// Builds a transaction for one signer; extra signers co-sign.
@@ -69,7 +68,11 @@ impl TxBuilder {
 pub enum ClientError {
     /// The node refused the request with a typed error.
     #[error("{code}: {message}")]
-    Refused { code: ErrorCode, message: String, http_status: u16 },
+    Refused {
+        code: ErrorCode,
+        message: String,
+        http_status: u16,
+    },
     /// The node could not be reached or answered garbage.
     #[error("cannot reach the node at {url}: {message}")]
     Transport { url: String, message: String },
@@ -127,14 +130,18 @@ impl Client {
     }
 
     fn transport(&self, e: impl std::fmt::Display) -> ClientError {
-        ClientError::Transport { url: self.base.clone(), message: e.to_string() }
+        ClientError::Transport {
+            url: self.base.clone(),
+            message: e.to_string(),
+        }
     }
 
     async fn handle<T: DeserializeOwned>(&self, resp: reqwest::Response) -> Result<T, ClientError> {
         let status = resp.status();
         let bytes = resp.bytes().await.map_err(|e| self.transport(e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| self.transport(format!("bad response: {e}")));
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| self.transport(format!("bad response: {e}")));
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) => Err(ClientError::Refused {
@@ -142,13 +149,21 @@ impl Client {
                 message: body.message,
                 http_status: status.as_u16(),
             }),
-            Err(_) => Err(self.transport(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)))),
+            Err(_) => Err(self.transport(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            ))),
         }
     }
 
     /// GETs a path and parses the JSON answer.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let resp = self.http.get(format!("{}{path}", self.base)).send().await.map_err(|e| self.transport(e))?;
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
         self.handle(resp).await
     }
 
@@ -175,7 +190,10 @@ impl Client {
     }
 
     /// Submits many transactions in one request; one result per transaction.
-    pub async fn submit_batch(&self, txs: &[SignedTransaction]) -> Result<Vec<Result<Hash, (ErrorCode, String)>>, ClientError> {
+    pub async fn submit_batch(
+        &self,
+        txs: &[SignedTransaction],
+    ) -> Result<Vec<Result<Hash, (ErrorCode, String)>>, ClientError> {
         let items: Vec<Vec<u8>> = txs.iter().map(encode).collect();
         let resp = self
             .http
@@ -189,28 +207,43 @@ impl Client {
         let results = body["results"].as_array().cloned().unwrap_or_default();
         Ok(results
             .into_iter()
-            .map(|r| match r.get("tx_hash").and_then(Value::as_str).and_then(|h| h.parse().ok()) {
-                Some(h) => Ok(h),
-                None => Err((
-                    r["code"].as_str().and_then(ErrorCode::from_name).unwrap_or(ErrorCode::Internal),
-                    r["message"].as_str().unwrap_or_default().to_owned(),
-                )),
+            .map(|r| {
+                match r
+                    .get("tx_hash")
+                    .and_then(Value::as_str)
+                    .and_then(|h| h.parse().ok())
+                {
+                    Some(h) => Ok(h),
+                    None => Err((
+                        r["code"]
+                            .as_str()
+                            .and_then(ErrorCode::from_name)
+                            .unwrap_or(ErrorCode::Internal),
+                        r["message"].as_str().unwrap_or_default().to_owned(),
+                    )),
+                }
             })
             .collect())
     }
 
     /// A transaction's status document (`prove` adds a proof bundle).
     pub async fn transaction(&self, hash: &Hash, prove: bool) -> Result<Value, ClientError> {
-        self.get(&format!("/v1/transactions/{hash}?prove={prove}")).await
+        self.get(&format!("/v1/transactions/{hash}?prove={prove}"))
+            .await
     }
 
     /// Polls until `hash` is committed.
-    pub async fn wait_committed(&self, hash: &Hash, timeout: Duration) -> Result<Committed, ClientError> {
+    pub async fn wait_committed(
+        &self,
+        hash: &Hash,
+        timeout: Duration,
+    ) -> Result<Committed, ClientError> {
         let deadline = Instant::now() + timeout;
         loop {
             let doc = self.transaction(hash, false).await?;
             if doc["status"] == "committed" {
-                return serde_json::from_value(doc).map_err(|e| self.transport(format!("bad receipt: {e}")));
+                return serde_json::from_value(doc)
+                    .map_err(|e| self.transport(format!("bad receipt: {e}")));
             }
             if Instant::now() >= deadline {
                 return Err(ClientError::Timeout(*hash));
@@ -220,7 +253,11 @@ impl Client {
     }
 
     /// Submits and waits for the receipt.
-    pub async fn submit_and_wait(&self, tx: &SignedTransaction, timeout: Duration) -> Result<Committed, ClientError> {
+    pub async fn submit_and_wait(
+        &self,
+        tx: &SignedTransaction,
+        timeout: Duration,
+    ) -> Result<Committed, ClientError> {
         let hash = self.submit(tx).await?;
         self.wait_committed(&hash, timeout).await
     }
@@ -237,7 +274,12 @@ impl Client {
     }
 
     /// A state value (`prove` adds a proof bundle).
-    pub async fn state(&self, key: &str, prove: bool, height: Option<u64>) -> Result<Value, ClientError> {
+    pub async fn state(
+        &self,
+        key: &str,
+        prove: bool,
+        height: Option<u64>,
+    ) -> Result<Value, ClientError> {
         let mut path = format!("/v1/state/{key}?prove={prove}");
         if let Some(h) = height {
             path.push_str(&format!("&height={h}"));
