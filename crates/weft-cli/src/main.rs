@@ -53,6 +53,15 @@ enum Command {
     Node(NodeCmd),
     /// Build, sign and submit a transaction.
     Tx(tx::TxArgs),
+    /// Submit an already signed transaction from a file (JSON, or canonical bytes if `.bin`).
+    Submit {
+        file: PathBuf,
+        /// Return once admitted instead of waiting for the receipt.
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
     /// Read blocks, transactions, accounts, state and events.
     #[command(subcommand)]
     Query(QueryCmd),
@@ -313,6 +322,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
             );
         }
         Command::Tx(args) => tx::run(args, out).await?,
+        Command::Submit { file, no_wait, url } => tx::submit_file(&file, no_wait, url, out).await?,
         Command::Query(q) => query(q, out).await?,
         Command::Verify { bundle, genesis } => verify(&bundle, &genesis, out)?,
         Command::Demo(args) => demo::run(args, out).await?,
@@ -435,7 +445,10 @@ fn verify(bundle: &PathBuf, genesis: &PathBuf, out: Out) -> Result<(), Failure> 
     // A proof bundle may be given bare or inside a query answer.
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Failure::verification(format!("not JSON: {e}")))?;
-    let value = value.get("proof").cloned().unwrap_or(value);
+    let value = match value.get("header") {
+        Some(_) => value,
+        None => value.get("proof").cloned().unwrap_or(value),
+    };
     let bundle: weft_client::ProofBundle = serde_json::from_value(value)
         .map_err(|e| Failure::verification(format!("not a proof bundle: {e}")))?;
     let genesis = read_genesis(genesis)?;

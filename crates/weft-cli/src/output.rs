@@ -74,6 +74,15 @@ impl Failure {
             exit: 3,
         }
     }
+    /// The input is invalid before it reaches the ledger (same codes as the ledger's).
+    pub fn invalid(code: &str, message: String) -> Self {
+        Self {
+            kind: "invalid",
+            code: Some(code.to_owned()),
+            message,
+            exit: 2,
+        }
+    }
     pub fn verification(message: String) -> Self {
         Self {
             kind: "verification_failed",

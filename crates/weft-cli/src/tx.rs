@@ -35,6 +35,9 @@ pub struct TxArgs {
     /// Return once admitted instead of waiting for the receipt.
     #[arg(long)]
     no_wait: bool,
+    /// Sign for this chain instead of the node's (to test a chain's refusal).
+    #[arg(long)]
+    chain_id: Option<Name>,
     #[command(flatten)]
     url: NodeUrl,
     #[command(subcommand)]
@@ -184,8 +187,11 @@ pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let client = Client::new(args.url.node.clone());
     let status = client.status().await?;
-    let chain_id: Name = serde_json::from_value(status["chain_id"].clone())
-        .map_err(|e| Failure::other(anyhow::anyhow!("node sent a bad chain id: {e}")))?;
+    let chain_id: Name = match args.chain_id {
+        Some(c) => c,
+        None => serde_json::from_value(status["chain_id"].clone())
+            .map_err(|e| Failure::other(anyhow::anyhow!("node sent a bad chain id: {e}")))?,
+    };
     let height = status["height"].as_u64().unwrap_or(0);
     let nonce = match args.nonce {
         Some(n) => n,
@@ -199,8 +205,49 @@ pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
         .memo(args.memo)
         .ops(operations(args.op)?)
         .sign(&signers);
-    let hash = client.submit(&stx).await?;
-    if args.no_wait {
+    submit_and_report(&client, &stx, args.no_wait, out).await
+}
+
+/// `weft submit`: sends a signed transaction from a file (JSON, or canonical bytes for `.bin`).
+pub async fn submit_file(
+    file: &std::path::Path,
+    no_wait: bool,
+    url: NodeUrl,
+    out: Out,
+) -> Result<(), Failure> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let client = Client::new(url.node);
+    let stx: weft_types::SignedTransaction = if file.extension().is_some_and(|e| e == "bin") {
+        weft_types::decode_bounded(&bytes).map_err(|e| {
+            let code = match e {
+                weft_types::DecodeError::Oversized { .. }
+                | weft_types::DecodeError::LimitExceeded(_) => "oversized",
+                weft_types::DecodeError::UnknownOperation(_) => "unknown_operation",
+                weft_types::DecodeError::Malformed(_) => "malformed",
+            };
+            Failure::invalid(code, format!("{}: {e}", file.display()))
+        })?
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let code = if e.to_string().contains("unknown variant") {
+                "unknown_operation"
+            } else {
+                "malformed"
+            };
+            Failure::invalid(code, format!("{}: {e}", file.display()))
+        })?
+    };
+    submit_and_report(&client, &stx, no_wait, out).await
+}
+
+async fn submit_and_report(
+    client: &Client,
+    stx: &weft_types::SignedTransaction,
+    no_wait: bool,
+    out: Out,
+) -> Result<(), Failure> {
+    let hash = client.submit(stx).await?;
+    if no_wait {
         out.print(
             &json!({"tx_hash": hash, "status": "pending"}),
             &format!("submitted {hash}"),

@@ -1,0 +1,502 @@
+//! The `weft` binary end to end: a node process, transactions through `weft tx`, every
+//! refusal with its code and exit status, proofs through `weft query --prove` and
+//! `weft verify`, and `weft demo --exit --json`.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+const WEFT: &str = env!("CARGO_BIN_EXE_weft");
+
+struct Env {
+    dir: tempfile::TempDir,
+    url: String,
+    node: Option<Child>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.node.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Env {
+    fn weft(&self, args: &[&str]) -> Output {
+        Command::new(WEFT)
+            .args(args)
+            .env("WEFT_HOME", self.dir.path())
+            .env("WEFT_NODE", &self.url)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs with `--json`; returns (exit code, parsed stdout).
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.weft(&all);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+            panic!(
+                "{args:?}: not JSON: {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), value)
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        let (code, v) = self.json(args);
+        assert_eq!(code, 0, "{args:?} failed: {v}");
+        v
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn start() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut env = Env {
+        dir,
+        url: format!("http://127.0.0.1:{port}"),
+        node: None,
+    };
+    env.ok(&["keys", "new", "validator"]);
+    let genesis = env.path("genesis.json");
+    env.ok(&[
+        "genesis",
+        "init",
+        "--chain-id",
+        "cli-test",
+        "--validator",
+        "validator",
+        "--out",
+        genesis.to_str().unwrap(),
+    ]);
+    let child = Command::new(WEFT)
+        .args([
+            "node",
+            "run",
+            "--genesis",
+            genesis.to_str().unwrap(),
+            "--data-dir",
+        ])
+        .arg(env.path("data"))
+        .args([
+            "--key",
+            "validator",
+            "--api",
+            &format!("127.0.0.1:{port}"),
+            "--block-interval-ms",
+            "20",
+        ])
+        .env("WEFT_HOME", env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    env.node = Some(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while env.json(&["query", "status"]).0 != 0 {
+        assert!(Instant::now() < deadline, "node did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    env
+}
+
+fn code_of(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("")
+}
+
+fn write(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+#[test]
+fn transactions_refusals_and_proofs_through_the_cli() {
+    let env = start();
+    env.ok(&["keys", "new", "alice"]);
+    env.ok(&["keys", "new", "bob"]);
+    let alice = env.ok(&["keys", "show", "alice"])["account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob = env.ok(&["keys", "show", "bob"])["account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Onboarding and issuance by the administrator.
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "register-org",
+        "--id",
+        "bank-a",
+        "--name",
+        "Bank A",
+    ]);
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "register-account",
+        "--account",
+        "alice",
+        "--org",
+        "bank-a",
+        "--role",
+        "member",
+    ]);
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "register-account",
+        "--account",
+        "bob",
+        "--org",
+        "bank-a",
+        "--role",
+        "member",
+    ]);
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "define-token",
+        "--symbol",
+        "eur",
+        "--name",
+        "Euro",
+        "--decimals",
+        "2",
+    ]);
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "mint",
+        "--symbol",
+        "eur",
+        "--to",
+        "alice",
+        "--amount",
+        "1000",
+    ]);
+    let paid = env.ok(&[
+        "tx", "--key", "alice", "transfer", "--symbol", "eur", "--to", &bob, "--amount", "300",
+    ]);
+    assert_eq!(paid["status"], "committed");
+    let tx_hash = paid["tx_hash"].as_str().unwrap().to_owned();
+
+    let balances = |who: &str| env.ok(&["query", "account", who])["balances"].clone();
+    let before = (balances("alice"), balances("bob"));
+    assert_eq!(before.0["eur"], "700");
+    assert_eq!(before.1["eur"], "300");
+
+    // Each refusal: its code, exit status 3 (ledger refused) or 2 (refused before sending).
+    let cases: Vec<(Vec<&str>, &str, i32)> = vec![
+        (
+            vec![
+                "tx", "--key", "alice", "transfer", "--symbol", "eur", "--to", &bob, "--amount",
+                "999999",
+            ],
+            "insufficient_balance",
+            3,
+        ),
+        (
+            vec![
+                "tx", "--key", "alice", "mint", "--symbol", "eur", "--to", &alice, "--amount", "1",
+            ],
+            "unauthorized",
+            3,
+        ),
+        (
+            vec![
+                "tx", "--key", "alice", "--nonce", "0", "transfer", "--symbol", "eur", "--to",
+                &bob, "--amount", "1",
+            ],
+            "replayed_nonce",
+            3,
+        ),
+        (
+            vec![
+                "tx",
+                "--key",
+                "alice",
+                "--ttl-blocks",
+                "0",
+                "transfer",
+                "--symbol",
+                "eur",
+                "--to",
+                &bob,
+                "--amount",
+                "1",
+            ],
+            "expired",
+            3,
+        ),
+        (
+            vec![
+                "tx",
+                "--key",
+                "alice",
+                "--chain-id",
+                "other-chain",
+                "transfer",
+                "--symbol",
+                "eur",
+                "--to",
+                &bob,
+                "--amount",
+                "1",
+            ],
+            "wrong_chain_id",
+            3,
+        ),
+        (
+            vec![
+                "tx", "--key", "alice", "transfer", "--symbol", "gbp", "--to", &bob, "--amount",
+                "1",
+            ],
+            "unknown_token",
+            3,
+        ),
+    ];
+    for (args, code, exit) in &cases {
+        let (status, v) = env.json(args);
+        assert_eq!((status, code_of(&v)), (*exit, *code), "{args:?}: {v}");
+    }
+
+    // Signed transactions from files: missing and bad signatures, oversized, unknown operation.
+    let alice_key: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path("keys/alice.key")).unwrap())
+            .unwrap();
+    let key = weft_client::Keypair::from_secret_hex(alice_key["secret"].as_str().unwrap()).unwrap();
+    let nonce = env.ok(&["query", "account", "alice"])["next_nonce"]
+        .as_u64()
+        .unwrap();
+    let op = weft_types::Operation::Transfer(weft_types::Transfer {
+        symbol: weft_types::Name::new("eur").unwrap(),
+        to: bob.parse().unwrap(),
+        amount: weft_types::Amount(1),
+    });
+    let good =
+        weft_client::TxBuilder::new(weft_types::Name::new("cli-test").unwrap(), key.account())
+            .nonce(nonce)
+            .op(op)
+            .sign(&[&key]);
+    let mut unsigned = serde_json::to_value(&good).unwrap();
+    unsigned["signatures"] = Value::Array(vec![]);
+    let mut bad_sig = good.clone();
+    bad_sig.signatures[0].signature.0[0] ^= 1;
+    let mut unknown = serde_json::to_value(&good).unwrap();
+    unknown["tx"]["operations"][0]["type"] = Value::from("teleport");
+    let files: Vec<(&str, Vec<u8>, &str, i32)> = vec![
+        (
+            "unsigned.json",
+            serde_json::to_vec(&unsigned).unwrap(),
+            "missing_signature",
+            3,
+        ),
+        (
+            "bad-sig.json",
+            serde_json::to_vec(&bad_sig).unwrap(),
+            "bad_signature",
+            3,
+        ),
+        (
+            "unknown.json",
+            serde_json::to_vec(&unknown).unwrap(),
+            "unknown_operation",
+            2,
+        ),
+        (
+            "huge.bin",
+            vec![0u8; weft_types::limits::MAX_TX_BYTES + 1],
+            "oversized",
+            2,
+        ),
+    ];
+    for (name, bytes, code, exit) in files {
+        let path = env.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (status, v) = env.json(&["submit", path.to_str().unwrap()]);
+        assert_eq!((status, code_of(&v)), (exit, code), "{name}: {v}");
+    }
+    assert_eq!(
+        (balances("alice"), balances("bob")),
+        before,
+        "a refusal changed balances"
+    );
+
+    // The good transaction from a file commits.
+    let good_path = env.path("good.json");
+    write(&good_path, &serde_json::to_value(&good).unwrap());
+    assert_eq!(
+        env.ok(&["submit", good_path.to_str().unwrap()])["status"],
+        "committed"
+    );
+
+    // Proofs: a state value and a transaction verify offline; tampering fails with exit 4.
+    let genesis = env.path("genesis.json");
+    let state_proof = env.path("state-proof.json");
+    env.ok(&[
+        "query",
+        "state",
+        &format!("balance/eur/{bob}"),
+        "--prove",
+        "--out",
+        state_proof.to_str().unwrap(),
+    ]);
+    let verified = env.ok(&[
+        "verify",
+        state_proof.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert_eq!(verified["verified"], true);
+    let tx_proof = env.path("tx-proof.json");
+    env.ok(&[
+        "query",
+        "tx",
+        &tx_hash,
+        "--prove",
+        "--out",
+        tx_proof.to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "verify",
+        tx_proof.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+
+    let mut tampered: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_proof).unwrap()).unwrap();
+    tampered["proof"]["value"] = Value::from("ff00000000000000000000000000000000");
+    let tampered_path = env.path("tampered.json");
+    write(&tampered_path, &tampered);
+    let (status, v) = env.json(&[
+        "verify",
+        tampered_path.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ]);
+    assert_eq!(status, 4, "{v}");
+    let mut forged_tx: Value =
+        serde_json::from_str(&std::fs::read_to_string(&tx_proof).unwrap()).unwrap();
+    forged_tx["proof"]["transaction"]["tx"]["memo"] = Value::from("forged");
+    write(&tampered_path, &forged_tx);
+    assert_eq!(
+        env.json(&[
+            "verify",
+            tampered_path.to_str().unwrap(),
+            "--genesis",
+            genesis.to_str().unwrap()
+        ])
+        .0,
+        4
+    );
+
+    // Human output and errors read well too.
+    let out = env.weft(&[
+        "tx", "--key", "alice", "transfer", "--symbol", "eur", "--to", &bob, "--amount", "999999",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error [insufficient_balance]:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreachable_node_and_usage_errors_have_their_own_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        dir,
+        url: format!("http://127.0.0.1:{}", free_port()),
+        node: None,
+    };
+    let (status, v) = env.json(&["query", "status"]);
+    assert_eq!(status, 5, "{v}");
+    assert_eq!(v["error"]["kind"], "unreachable");
+    let out = env.weft(&["tx", "--key", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.weft(&["query", "tx", "not-a-hash"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn demo_exits_with_a_json_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(WEFT)
+        .args([
+            "demo",
+            "--exit",
+            "--json",
+            "--api",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["chain_id"], "weft-demo");
+    assert!(summary["height"].as_u64().unwrap() >= 4);
+    let scenarios = summary["scenarios"].as_array().unwrap();
+    assert!(!scenarios.is_empty());
+    for s in scenarios {
+        assert_eq!(s["passed"], true, "{s}");
+        assert!(s["transactions"].as_u64().unwrap() > 0);
+    }
+    // Rerunning on the same data dir continues the same chain.
+    let again = Command::new(WEFT)
+        .args([
+            "demo",
+            "--exit",
+            "--json",
+            "--api",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let second: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert!(second["height"].as_u64().unwrap() > summary["height"].as_u64().unwrap());
+}
