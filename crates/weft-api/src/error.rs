@@ -37,6 +37,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         E::Oversized => StatusCode::PAYLOAD_TOO_LARGE,
         E::ReplayedNonce | E::Duplicate | E::AlreadyExists => StatusCode::CONFLICT,
         E::MempoolFull | E::AccountQueueFull => StatusCode::TOO_MANY_REQUESTS,
+        E::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
         E::UnknownAccount | E::Unauthorized => StatusCode::FORBIDDEN,
         E::NotFound => StatusCode::NOT_FOUND,
         E::InvalidArgument

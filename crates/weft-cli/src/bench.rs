@@ -174,11 +174,12 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let options = LocalOptions {
         block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
         max_block_txs: args.max_block_txs,
+        ..LocalOptions::default()
     };
     let node = LocalNode::start(
         dir.path(),
         genesis,
-        validator,
+        Some(validator),
         "127.0.0.1:0"
             .parse()
             .map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?,

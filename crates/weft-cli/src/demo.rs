@@ -162,7 +162,7 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
     let node = LocalNode::start(
         &data_dir.join("chain"),
         genesis.clone(),
-        cast.operator.clone(),
+        Some(cast.operator.clone()),
         args.api,
         options,
     )

@@ -12,6 +12,9 @@ use weft_types::Genesis;
 pub struct LocalNode {
     pub node: Node,
     pub api: SocketAddr,
+    /// The peer (block sync) port, when serving one.
+    pub p2p: Option<SocketAddr>,
+    peer_tasks: Vec<JoinHandle<()>>,
     stop_api: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -20,6 +23,10 @@ pub struct LocalNode {
 pub struct LocalOptions {
     pub block_interval: Duration,
     pub max_block_txs: usize,
+    /// Serve block sync to peers on this address.
+    pub p2p: Option<SocketAddr>,
+    /// Follow this peer (read replica) instead of producing blocks.
+    pub follow: Option<SocketAddr>,
 }
 
 impl Default for LocalOptions {
@@ -27,6 +34,8 @@ impl Default for LocalOptions {
         Self {
             block_interval: Duration::from_millis(200),
             max_block_txs: 10_000,
+            p2p: None,
+            follow: None,
         }
     }
 }
@@ -36,17 +45,33 @@ impl LocalNode {
     pub async fn start(
         data_dir: &Path,
         genesis: Genesis,
-        key: Keypair,
+        key: Option<Keypair>,
         api: SocketAddr,
         options: LocalOptions,
     ) -> Result<Self> {
         let mut config = NodeConfig::new(data_dir, genesis);
-        config.validator_key = Some(key);
+        config.validator_key = key;
         config.block_interval = options.block_interval;
         config.max_block_txs = options.max_block_txs;
         let node = tokio::task::spawn_blocking(move || Node::start(config))
             .await?
             .with_context(|| format!("starting the node in {}", data_dir.display()))?;
+        let mut peer_tasks = Vec::new();
+        let mut p2p = None;
+        if let Some(addr) = options.p2p {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for peers on {addr}"))?;
+            p2p = Some(listener.local_addr()?);
+            peer_tasks.push(tokio::spawn(weft_node::peer::serve(node.clone(), listener)));
+        }
+        if let Some(peer) = options.follow {
+            peer_tasks.push(tokio::spawn(weft_node::peer::follow(
+                node.clone(),
+                peer,
+                options.block_interval,
+            )));
+        }
         let listener = weft_api::bind(api).await?;
         let api = listener.local_addr()?;
         let (stop_api, stopped) = oneshot::channel::<()>();
@@ -56,6 +81,8 @@ impl LocalNode {
         Ok(Self {
             node,
             api,
+            p2p,
+            peer_tasks,
             stop_api: Some(stop_api),
             server: Some(server),
         })
@@ -68,6 +95,9 @@ impl LocalNode {
 
     /// Stops the API, then the producer (the block in progress lands first).
     pub async fn stop(mut self) -> Result<()> {
+        for task in self.peer_tasks.drain(..) {
+            task.abort();
+        }
         if let Some(tx) = self.stop_api.take() {
             let _ = tx.send(());
         }

@@ -132,12 +132,18 @@ struct NodeRunArgs {
     genesis: PathBuf,
     #[arg(long)]
     data_dir: PathBuf,
-    /// This validator's key (name or file).
-    #[arg(long)]
-    key: String,
+    /// This validator's key (name or file); omit with --follow for a read replica.
+    #[arg(long, required_unless_present = "follow")]
+    key: Option<String>,
     /// Client API address.
     #[arg(long, default_value = "127.0.0.1:7700")]
     api: SocketAddr,
+    /// Peer (block sync) address, separate from the client API.
+    #[arg(long, default_value = "127.0.0.1:7701")]
+    p2p: SocketAddr,
+    /// Follow this peer's p2p address as a read replica instead of producing blocks.
+    #[arg(long, conflicts_with = "key")]
+    follow: Option<SocketAddr>,
     /// Longest wait before pending transactions go into a block.
     #[arg(long, default_value_t = 200)]
     block_interval_ms: u64,
@@ -333,12 +339,17 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
 
 async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
     let genesis = read_genesis(&args.genesis)?;
-    let key = keys::read(&keys::resolve(&args.key))?;
+    let key = match &args.key {
+        Some(k) => Some(keys::read(&keys::resolve(k))?),
+        None => None,
+    };
     let options = local::LocalOptions {
         block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
         max_block_txs: args
             .max_block_txs
             .clamp(1, weft_types::limits::MAX_BLOCK_TXS),
+        p2p: Some(args.p2p),
+        follow: args.follow,
     };
     let node = local::LocalNode::start(&args.data_dir, genesis, key, args.api, options).await?;
     let head = node
@@ -347,8 +358,15 @@ async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
         .head()
         .map_err(|e| Failure::other(e.into()))?;
     out.print(
-        &serde_json::json!({"api": node.url(), "chain_id": node.node.chain().chain_id(), "height": head.height}),
-        &format!("node running: chain {} at height {}, API {}", node.node.chain().chain_id(), head.height, node.url()),
+        &serde_json::json!({"api": node.url(), "p2p": node.p2p, "chain_id": node.node.chain().chain_id(), "height": head.height, "validator": node.node.is_validator()}),
+        &format!(
+            "node running: chain {} at height {} ({}), API {}, peers {}",
+            node.node.chain().chain_id(),
+            head.height,
+            if node.node.is_validator() { "validator" } else { "read replica" },
+            node.url(),
+            node.p2p.map_or_else(|| "-".to_owned(), |a| a.to_string())
+        ),
     );
     local::shutdown_signal().await;
     tracing::info!("shutting down");

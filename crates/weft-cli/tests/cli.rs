@@ -106,6 +106,8 @@ fn start() -> Env {
             "validator",
             "--api",
             &format!("127.0.0.1:{port}"),
+            "--p2p",
+            "127.0.0.1:0",
             "--block-interval-ms",
             "20",
         ])

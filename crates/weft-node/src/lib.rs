@@ -8,6 +8,7 @@
 pub mod chain;
 pub mod mempool;
 mod node;
+pub mod peer;
 pub mod replay;
 
 pub use chain::{Chain, ChainError, ExecutedBlock, ProvenValue};

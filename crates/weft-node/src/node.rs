@@ -20,11 +20,12 @@ use weft_crypto::{Keypair, SignatureError, tx_hash, verify_transactions_parallel
 use weft_execution::{BlockContext, ExecError, check_transaction, next_nonce};
 use weft_storage::Store;
 use weft_types::{
-    AccountId, Bounded, ErrorCode, Finalization, Genesis, Hash, Receipt, SignedTransaction, TxError,
+    AccountId, Block, Bounded, ErrorCode, Finalization, Genesis, Hash, Receipt, SignedTransaction,
+    TxError,
 };
 
 use crate::{
-    chain::{Chain, ChainError},
+    chain::{Chain, ChainError, ExecutedBlock},
     mempool::{Mempool, MempoolLimits},
 };
 
@@ -216,6 +217,13 @@ impl Node {
     /// the mempool. Each result is the transaction hash or the reason it was refused;
     /// a refused transaction changes nothing.
     pub fn submit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, TxError>> {
+        if self.inner.validator.is_none() {
+            let e = TxError::new(
+                ErrorCode::ReadOnly,
+                "this node follows a peer and does not accept transactions; submit to a validator",
+            );
+            return txs.iter().map(|_| Err(e.clone())).collect();
+        }
         let started = Instant::now();
         let chain_id = self.inner.chain.chain_id();
         let mut results: Vec<Result<Hash, TxError>> = txs
@@ -327,6 +335,24 @@ impl Node {
         })
     }
 
+    /// Whether this node produces blocks (holds a validator key).
+    pub fn is_validator(&self) -> bool {
+        self.inner.validator.is_some()
+    }
+
+    /// Applies a finalized block received from a peer: full verification and re-execution,
+    /// then the same commit as a locally built block. A refused block changes nothing.
+    pub fn apply_finalized(
+        &self,
+        block: Block,
+        finalization: &Finalization,
+    ) -> Result<(), ChainError> {
+        let started = Instant::now();
+        let executed = self.inner.chain.verify(block)?;
+        let built = started.elapsed();
+        commit_and_announce(&self.inner, executed, finalization, started, built)
+    }
+
     /// Stops the producer and waits for the block in progress to land.
     pub fn shutdown(&self) {
         self.inner.stop.store(true, Ordering::SeqCst);
@@ -386,16 +412,35 @@ fn produce_block(
     txs: Vec<SignedTransaction>,
 ) -> Result<(), ChainError> {
     let started = Instant::now();
-    let touched: Vec<AccountId> = {
-        let mut t: Vec<AccountId> = txs.iter().map(|t| t.tx.signer).collect();
-        t.sort();
-        t.dedup();
-        t
-    };
     let executed = inner.chain.build(txs, now_ms(), proposer)?;
     let built = started.elapsed();
+    let finalization = Finalization {
+        height: executed.block.header.height,
+        block_hash: executed.hash,
+        signatures: vec![key.sign_block(&executed.hash)],
+    };
+    commit_and_announce(inner, executed, &finalization, started, built)
+}
+
+/// The common tail of every commit, whoever built the block: the atomic write, then
+/// mempool pruning, metrics, logs and the announcement to subscribers.
+fn commit_and_announce(
+    inner: &Inner,
+    executed: ExecutedBlock,
+    finalization: &Finalization,
+    started: Instant,
+    built: Duration,
+) -> Result<(), ChainError> {
     let hash = executed.hash;
     let header = executed.block.header.clone();
+    let mut touched: Vec<AccountId> = executed
+        .block
+        .transactions
+        .iter()
+        .map(|t| t.tx.signer)
+        .collect();
+    touched.sort();
+    touched.dedup();
     let tx_hashes: Vec<Hash> = executed
         .block
         .transactions
@@ -403,26 +448,29 @@ fn produce_block(
         .map(|t| tx_hash(&t.tx))
         .collect();
     let failed_count = executed.receipts.iter().filter(|r| !r.is_success()).count() as u32;
-    let finalization = Finalization {
-        height: header.height,
-        block_hash: hash,
-        signatures: vec![key.sign_block(&hash)],
-    };
-    inner.chain.commit(executed, &finalization)?;
+    inner.chain.commit(executed, finalization)?;
     let committed = started.elapsed();
 
     let snapshot = inner.chain.store().snapshot()?;
-    lock(&inner.mempool).prune_accounts(
-        &touched,
-        |a| next_nonce(&snapshot, a).unwrap_or(0),
-        header.height + 1,
-    );
+    {
+        let mut pool = lock(&inner.mempool);
+        let next_height = header.height + 1;
+        pool.prune_accounts(
+            &touched,
+            |a| next_nonce(&snapshot, a).unwrap_or(0),
+            next_height,
+        );
+        // Expired transactions of accounts that sent nothing lately go in a periodic sweep.
+        if header.height.is_multiple_of(64) {
+            pool.prune(|a| next_nonce(&snapshot, a).unwrap_or(0), next_height);
+        }
+        metrics::gauge!("weft_mempool_size").set(pool.len() as f64);
+    }
     metrics::gauge!("weft_height").set(header.height as f64);
     metrics::counter!("weft_blocks_committed_total").increment(1);
     metrics::counter!("weft_txs_committed_total").increment(u64::from(header.tx_count));
     metrics::histogram!("weft_block_execute_seconds").record(built.as_secs_f64());
     metrics::histogram!("weft_block_commit_seconds").record((committed - built).as_secs_f64());
-    metrics::gauge!("weft_mempool_size").set(lock(&inner.mempool).len() as f64);
     tracing::info!(
         height = header.height,
         txs = header.tx_count,

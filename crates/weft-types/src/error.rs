@@ -51,6 +51,7 @@ error_codes! {
     10 => Duplicate, "duplicate", "The same transaction is already pending or committed.";
     11 => MempoolFull, "mempool_full", "The node's mempool is full; retry later.";
     12 => AccountQueueFull, "account_queue_full", "Too many pending transactions from this account.";
+    13 => ReadOnly, "read_only", "This node does not accept transactions (it follows a peer); submit to a validator.";
     20 => UnknownAccount, "unknown_account", "The account is not registered on this chain.";
     21 => Unauthorized, "unauthorized", "The signer's roles do not permit this operation.";
     22 => AlreadyExists, "already_exists", "The object being created already exists.";
