@@ -26,6 +26,6 @@ pub use keys::{KeyError, Keypair, sign_transaction};
 pub use merkle::{MerkleProof, merkle_proof, merkle_root};
 pub use state_proof::{StateHasher, StateProof, state_key_hash};
 pub use verify::{
-    SignatureError, quorum, verify_finalization, verify_signature, verify_transaction,
-    verify_transactions_parallel,
+    PreparedKeys, SignatureError, quorum, verify_finalization, verify_prehashed_parallel,
+    verify_prepared_parallel, verify_signature, verify_transaction, verify_transactions_parallel,
 };

@@ -123,6 +123,68 @@ fn verify_chunk(chunk: &[SignedTransaction]) -> Vec<Result<(), SignatureError>> 
     results
 }
 
+/// Batch-verifies pre-hashed signing messages on all cores; true only if every signature
+/// verifies. This is the bare signature ceiling (no decoding, hashing or structure checks),
+/// which `weft bench` reports as the machine's reference rate.
+pub fn verify_prehashed_parallel(
+    messages: &[[u8; 46]],
+    signatures: &[SignatureBytes],
+    accounts: &[AccountId],
+) -> bool {
+    if messages.len() != signatures.len() || messages.len() != accounts.len() {
+        return false;
+    }
+    messages
+        .par_chunks(BATCH)
+        .zip(signatures.par_chunks(BATCH))
+        .zip(accounts.par_chunks(BATCH))
+        .all(|((m, s), a)| {
+            let Some(keys) = a.iter().map(key).collect::<Option<Vec<_>>>() else {
+                return false;
+            };
+            let sigs: Vec<Signature> = s.iter().map(|s| Signature::from_bytes(&s.0)).collect();
+            let msgs: Vec<&[u8]> = m.iter().map(|m| m.as_slice()).collect();
+            ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok()
+        })
+}
+
+/// Public keys decoded once (point decompression is a large share of verifying one
+/// signature), for callers that verify many signatures by the same accounts.
+#[derive(Debug, Clone)]
+pub struct PreparedKeys(Vec<VerifyingKey>);
+
+impl PreparedKeys {
+    /// Decodes `accounts` in parallel; `None` if any is not a valid, non-weak key.
+    pub fn new(accounts: &[AccountId]) -> Option<Self> {
+        accounts
+            .par_iter()
+            .map(key)
+            .collect::<Option<Vec<_>>>()
+            .map(Self)
+    }
+}
+
+/// Like [`verify_prehashed_parallel`] with keys already decoded: the pure signature
+/// arithmetic ceiling.
+pub fn verify_prepared_parallel(
+    messages: &[[u8; 46]],
+    signatures: &[SignatureBytes],
+    keys: &PreparedKeys,
+) -> bool {
+    if messages.len() != signatures.len() || messages.len() != keys.0.len() {
+        return false;
+    }
+    messages
+        .par_chunks(BATCH)
+        .zip(signatures.par_chunks(BATCH))
+        .zip(keys.0.par_chunks(BATCH))
+        .all(|((m, s), k)| {
+            let sigs: Vec<Signature> = s.iter().map(|s| Signature::from_bytes(&s.0)).collect();
+            let msgs: Vec<&[u8]> = m.iter().map(|m| m.as_slice()).collect();
+            ed25519_dalek::verify_batch(&msgs, &sigs, k).is_ok()
+        })
+}
+
 /// Checks that `fin` finalizes `block_hash` with signatures from more than two thirds of
 /// `validators`. Unknown, duplicate or invalid signatures do not count.
 pub fn verify_finalization(
