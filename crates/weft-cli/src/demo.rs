@@ -74,6 +74,34 @@ impl Scenario {
             },
         }
     }
+    /// Sends `ops` signed by `key`; the step passes if the transaction commits successfully.
+    async fn commit(
+        &mut self,
+        actor: &Actor<'_>,
+        key: &Keypair,
+        label: &str,
+        ops: Vec<Operation>,
+    ) -> Result<()> {
+        let status = actor.send(key, ops).await?;
+        self.report.transactions += 1;
+        self.step(label, status == TxStatus::Success, format!("{status:?}"));
+        Ok(())
+    }
+
+    /// Sends `ops` signed by `key`; the step passes only if the ledger refuses it with `code`.
+    async fn refused(
+        &mut self,
+        actor: &Actor<'_>,
+        key: &Keypair,
+        label: &str,
+        code: ErrorCode,
+        ops: Vec<Operation>,
+    ) {
+        let result = actor.send(key, ops).await;
+        let refused = matches!(&result, Err(e) if e.code() == Some(code));
+        self.step(label, refused, describe(&result));
+    }
+
     fn step(&mut self, name: &str, passed: bool, detail: impl Into<String>) {
         self.report.passed &= passed;
         self.report.steps.push(Step {
@@ -332,69 +360,54 @@ async fn payment_steps(
                 roles: vec![name(role)],
             }));
         }
-        let status = actor.send(&cast.operator, ops).await?;
-        s.report.transactions += 1;
-        s.step(
+        s.commit(
+            &actor,
+            &cast.operator,
             "operator onboards 3 organizations",
-            status == TxStatus::Success,
-            format!("{status:?}"),
-        );
-        let status = actor
-            .send(
-                &cast.issuer,
-                vec![Operation::DefineToken(DefineToken {
-                    symbol: name("eur"),
-                    display_name: "Digital euro (demo)".into(),
-                    decimals: 2,
-                    max_supply: Some(Amount(1_000_000_000)),
-                })],
-            )
-            .await?;
-        s.report.transactions += 1;
-        s.step(
+            ops,
+        )
+        .await?;
+        s.commit(
+            &actor,
+            &cast.issuer,
             "central bank defines token eur",
-            status == TxStatus::Success,
-            format!("{status:?}"),
-        );
+            vec![Operation::DefineToken(DefineToken {
+                symbol: name("eur"),
+                display_name: "Digital euro (demo)".into(),
+                decimals: 2,
+                max_supply: Some(Amount(1_000_000_000)),
+            })],
+        )
+        .await?;
     }
     let (a0, b0) = (
         balance(client, "eur", &alice).await,
         balance(client, "eur", &bob).await,
     );
 
-    let status = actor
-        .send(
-            &cast.issuer,
-            vec![Operation::Mint(Mint {
-                symbol: name("eur"),
-                to: alice,
-                amount: Amount(100_000),
-            })],
-        )
-        .await?;
-    s.report.transactions += 1;
-    s.step(
+    s.commit(
+        &actor,
+        &cast.issuer,
         "central bank mints 1000.00 eur to Bank A",
-        status == TxStatus::Success,
-        format!("{status:?}"),
-    );
+        vec![Operation::Mint(Mint {
+            symbol: name("eur"),
+            to: alice,
+            amount: Amount(100_000),
+        })],
+    )
+    .await?;
 
-    let status = actor
-        .send(
-            &cast.alice,
-            vec![Operation::Transfer(Transfer {
-                symbol: name("eur"),
-                to: bob,
-                amount: Amount(25_000),
-            })],
-        )
-        .await?;
-    s.report.transactions += 1;
-    s.step(
+    s.commit(
+        &actor,
+        &cast.alice,
         "Bank A pays 250.00 eur to Bank B",
-        status == TxStatus::Success,
-        format!("{status:?}"),
-    );
+        vec![Operation::Transfer(Transfer {
+            symbol: name("eur"),
+            to: bob,
+            amount: Amount(25_000),
+        })],
+    )
+    .await?;
 
     let (a1, b1) = (
         balance(client, "eur", &alice).await,
@@ -406,31 +419,31 @@ async fn payment_steps(
         format!("Bank A {a1}, Bank B {b1} (cents)"),
     );
 
-    let overdraft = actor
-        .send(
-            &cast.alice,
-            vec![Operation::Transfer(Transfer {
-                symbol: name("eur"),
-                to: bob,
-                amount: Amount(u128::from(u64::MAX)),
-            })],
-        )
-        .await;
-    let refused = matches!(&overdraft, Err(e) if e.code() == Some(ErrorCode::InsufficientBalance));
-    s.step("overdraft is refused", refused, describe(&overdraft));
+    s.refused(
+        &actor,
+        &cast.alice,
+        "overdraft is refused",
+        ErrorCode::InsufficientBalance,
+        vec![Operation::Transfer(Transfer {
+            symbol: name("eur"),
+            to: bob,
+            amount: Amount(u128::from(u64::MAX)),
+        })],
+    )
+    .await;
 
-    let forged_mint = actor
-        .send(
-            &cast.bob,
-            vec![Operation::Mint(Mint {
-                symbol: name("eur"),
-                to: bob,
-                amount: Amount(1),
-            })],
-        )
-        .await;
-    let refused = matches!(&forged_mint, Err(e) if e.code() == Some(ErrorCode::Unauthorized));
-    s.step("a member cannot mint", refused, describe(&forged_mint));
+    s.refused(
+        &actor,
+        &cast.bob,
+        "a member cannot mint",
+        ErrorCode::Unauthorized,
+        vec![Operation::Mint(Mint {
+            symbol: name("eur"),
+            to: bob,
+            amount: Amount(1),
+        })],
+    )
+    .await;
 
     let unchanged =
         balance(client, "eur", &alice).await == a1 && balance(client, "eur", &bob).await == b1;
