@@ -268,7 +268,7 @@ fn print_report(report: &ScenarioReport) {
     );
     for step in &report.steps {
         println!(
-            "  {} {:<34} {}",
+            "  {} {:<42} {}",
             if step.passed { "✓" } else { "✗" },
             step.name,
             step.detail
