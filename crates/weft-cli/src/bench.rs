@@ -44,7 +44,7 @@ pub struct BenchArgs {
     concurrency: usize,
     #[arg(long, default_value_t = 100)]
     block_interval_ms: u64,
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 20_000)]
     max_block_txs: usize,
     /// Give up waiting for commits after this many seconds.
     #[arg(long, default_value_t = 300)]
@@ -159,27 +159,28 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let txs = sign_all(bodies, &keys, &index_of);
     let hashes: Vec<Hash> = txs.iter().map(|t| tx_hash(&t.tx)).collect();
 
-    // The ceiling: bare ed25519 batch verification of the very same signatures on all cores
-    // (messages pre-hashed, so nothing but signature arithmetic is timed).
+    // The ceiling: bare ed25519 batch verification of the very same signatures on all cores,
+    // messages pre-hashed and keys pre-decoded, so only signature arithmetic is timed. This is
+    // the strictest reference (the node caches decoded keys too). The rate with a key decode
+    // per signature is reported beside it.
     let messages: Vec<[u8; 46]> = hashes.iter().map(tx_signing_message).collect();
     let signatures: Vec<_> = txs.iter().map(|t| t.signatures[0].signature).collect();
     let signers: Vec<_> = txs.iter().map(|t| t.tx.signer).collect();
-    // Warm the thread pool and caches so the timed pass measures steady state.
+    let prepared = PreparedKeys::new(&signers)
+        .ok_or_else(|| Failure::other(anyhow::anyhow!("bench keys are invalid")))?;
+    // Warm the thread pool and caches so the timed passes measure steady state.
     let warm = total.min(4096);
     verify_prehashed_parallel(&messages[..warm], &signatures[..warm], &signers[..warm]);
     let started = Instant::now();
-    if !verify_prehashed_parallel(&messages, &signatures, &signers) {
+    if !verify_prepared_parallel(&messages, &signatures, &prepared) {
         return Err(Failure::other(anyhow::anyhow!(
             "bench signatures failed verification"
         )));
     }
     let verify_ceiling_tps = total as f64 / started.elapsed().as_secs_f64();
-    // And with every key decoded beforehand: signature arithmetic alone.
-    let prepared = PreparedKeys::new(&signers)
-        .ok_or_else(|| Failure::other(anyhow::anyhow!("bench keys are invalid")))?;
     let started = Instant::now();
-    verify_prepared_parallel(&messages, &signatures, &prepared);
-    let cached_keys_ceiling_tps = total as f64 / started.elapsed().as_secs_f64();
+    verify_prehashed_parallel(&messages, &signatures, &signers);
+    let decoding_ceiling_tps = total as f64 / started.elapsed().as_secs_f64();
     // What admission actually does per transaction: decode-level checks, hashing, batch verify.
     let started = Instant::now();
     let verified = verify_transactions_parallel(&txs);
@@ -326,10 +327,9 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         "p50_ms": percentile(&latencies_ms, 50.0).round(),
         "p99_ms": percentile(&latencies_ms, 99.0).round(),
         "verify_ceiling_tps": verify_ceiling_tps.round(),
-        "admission_verify_tps": admission_verify_tps.round(),
-        "verify_ceiling_cached_keys_tps": cached_keys_ceiling_tps.round(),
-        "ratio_to_cached_keys_ceiling": (committed_tps / cached_keys_ceiling_tps * 1000.0).round() / 1000.0,
         "ratio_to_ceiling": (committed_tps / verify_ceiling_tps * 1000.0).round() / 1000.0,
+        "verify_with_key_decoding_tps": decoding_ceiling_tps.round(),
+        "admission_verify_tps": admission_verify_tps.round(),
         "durable": true,
         "cores": std::thread::available_parallelism().map_or(1, usize::from),
     });
@@ -337,15 +337,14 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     out.print(
         &report,
         &format!(
-            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (bare ed25519 batch verification of the same signatures, all cores)\n  admission checks   {:.0} tx/s (hash + structure + batch verify)\n  keys pre-decoded   {:.0} sig/s (signature arithmetic only; {:.1}% of it)\n  ratio              {:.1}% of the ceiling",
+            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (ed25519 batch verification of the same signatures, all cores, keys pre-decoded)\n  ratio              {:.1}% of the ceiling\n  with key decoding  {:.0} sig/s\n  admission checks   {:.0} tx/s (hash + structure + batch verify, key cache)",
             committed_tps,
             percentile(&latencies_ms, 50.0),
             percentile(&latencies_ms, 99.0),
             verify_ceiling_tps,
+            committed_tps / verify_ceiling_tps * 100.0,
+            decoding_ceiling_tps,
             admission_verify_tps,
-            cached_keys_ceiling_tps,
-            committed_tps / cached_keys_ceiling_tps * 100.0,
-            committed_tps / verify_ceiling_tps * 100.0
         ),
     );
     if committed + rejected < total {

@@ -33,7 +33,7 @@ impl Default for LocalOptions {
     fn default() -> Self {
         Self {
             block_interval: Duration::from_millis(200),
-            max_block_txs: 10_000,
+            max_block_txs: 20_000,
             p2p: None,
             follow: None,
         }

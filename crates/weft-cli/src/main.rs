@@ -148,7 +148,7 @@ struct NodeRunArgs {
     #[arg(long, default_value_t = 200)]
     block_interval_ms: u64,
     /// A block is cut as soon as this many transactions wait.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 20_000)]
     max_block_txs: usize,
 }
 

@@ -1,6 +1,9 @@
 //! Signature verification: single, batched, and in parallel across cores.
 
-use std::collections::BTreeSet;
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::{Mutex, OnceLock},
+};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
@@ -28,10 +31,36 @@ pub enum SignatureError {
     WrongBlock { got: Hash, expected: Hash },
 }
 
-fn key(account: &AccountId) -> Option<VerifyingKey> {
+fn decode_key(account: &AccountId) -> Option<VerifyingKey> {
     let key = VerifyingKey::from_bytes(account.as_bytes()).ok()?;
     // Weak (small-order) keys verify forged signatures; refuse them everywhere.
     (!key.is_weak()).then_some(key)
+}
+
+/// Decoded keys of recent signers. Decoding a key (point decompression) costs about a third
+/// of verifying a signature, and the same accounts sign again and again. Only valid keys are
+/// cached; the cache only saves work and never changes a result.
+const KEY_CACHE_CAPACITY: usize = 65_536;
+
+fn key_cache() -> &'static Mutex<HashMap<AccountId, VerifyingKey>> {
+    static CACHE: OnceLock<Mutex<HashMap<AccountId, VerifyingKey>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn key(account: &AccountId) -> Option<VerifyingKey> {
+    let cache = key_cache();
+    if let Some(k) = cache.lock().ok().and_then(|c| c.get(account).copied()) {
+        return Some(k);
+    }
+    let decoded = decode_key(account)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= KEY_CACHE_CAPACITY {
+            // Crude but bounded: start over rather than track recency on the hot path.
+            c.clear();
+        }
+        c.insert(*account, decoded);
+    }
+    Some(decoded)
 }
 
 /// Verifies one signature with the strict rules (no malleability, no weak keys).
@@ -139,7 +168,7 @@ pub fn verify_prehashed_parallel(
         .zip(signatures.par_chunks(BATCH))
         .zip(accounts.par_chunks(BATCH))
         .all(|((m, s), a)| {
-            let Some(keys) = a.iter().map(key).collect::<Option<Vec<_>>>() else {
+            let Some(keys) = a.iter().map(decode_key).collect::<Option<Vec<_>>>() else {
                 return false;
             };
             let sigs: Vec<Signature> = s.iter().map(|s| Signature::from_bytes(&s.0)).collect();

@@ -153,7 +153,8 @@ impl Chain {
         let timestamp_ms = now_ms.max(head.timestamp_ms + 1);
         let height = head.height + 1;
         let (receipts, state) = self.execute(&txs, height, timestamp_ms)?;
-        let tx_hashes: Vec<Hash> = txs.iter().map(|t| tx_hash(&t.tx)).collect();
+        // Execution hashed every transaction for its receipt; reuse those hashes.
+        let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
         let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
         let header = BlockHeader {
             chain_id: self.chain_id.clone(),

@@ -51,7 +51,7 @@ impl NodeConfig {
             genesis,
             validator_key: None,
             block_interval: Duration::from_millis(200),
-            max_block_txs: 10_000,
+            max_block_txs: 20_000,
             mempool: MempoolLimits::default(),
         }
     }
@@ -441,12 +441,7 @@ fn commit_and_announce(
         .collect();
     touched.sort();
     touched.dedup();
-    let tx_hashes: Vec<Hash> = executed
-        .block
-        .transactions
-        .iter()
-        .map(|t| tx_hash(&t.tx))
-        .collect();
+    let tx_hashes: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_hash).collect();
     let failed_count = executed.receipts.iter().filter(|r| !r.is_success()).count() as u32;
     inner.chain.commit(executed, finalization)?;
     let committed = started.elapsed();
