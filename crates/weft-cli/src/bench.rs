@@ -42,6 +42,9 @@ pub struct BenchArgs {
     /// API requests in flight.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Most transactions submitted but not yet committed (keep below the mempool's 200,000).
+    #[arg(long, default_value_t = 60_000)]
+    window: usize,
     #[arg(long, default_value_t = 100)]
     block_interval_ms: u64,
     #[arg(long, default_value_t = 20_000)]
@@ -233,31 +236,59 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         .zip(hashes.chunks(args.batch.max(1)))
         .map(|(t, h)| (t.to_vec(), h.to_vec()))
         .collect();
-    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
-    let mut submitters = Vec::new();
-    for (batch, batch_hashes) in batches {
-        let permit = semaphore
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| Failure::other(e.into()))?;
+    // Keep at most `window` transactions in flight (submitted, not yet committed), well
+    // below the mempool's capacity: a refused transaction would leave a nonce gap that
+    // strands its account's later transactions.
+    let window = args.window.max(args.batch);
+    let committed_shared = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let feeder = {
+        let committed_shared = committed_shared.clone();
         let client = client.clone();
-        let times = submit_times.clone();
-        submitters.push(tokio::spawn(async move {
-            let now = Instant::now();
-            {
-                let mut t = times
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                for h in &batch_hashes {
-                    t.insert(*h, now);
+        let submit_times = submit_times.clone();
+        let concurrency = args.concurrency.max(1);
+        tokio::spawn(async move {
+            let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+            let mut submitted = 0usize;
+            let mut submitters = Vec::new();
+            for (batch, batch_hashes) in batches {
+                while submitted
+                    .saturating_sub(committed_shared.load(std::sync::atomic::Ordering::Relaxed))
+                    + batch.len()
+                    > window
+                {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
                 }
+                submitted += batch.len();
+                let Ok(permit) = semaphore.clone().acquire_owned().await else {
+                    break;
+                };
+                let client = client.clone();
+                let times = submit_times.clone();
+                submitters.push(tokio::spawn(async move {
+                    let now = Instant::now();
+                    {
+                        let mut t = times
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        for h in &batch_hashes {
+                            t.insert(*h, now);
+                        }
+                    }
+                    let result = client.submit_batch(&batch).await;
+                    drop(permit);
+                    result.map(|rs| rs.into_iter().filter(Result::is_err).count())
+                }));
             }
-            let result = client.submit_batch(&batch).await;
-            drop(permit);
-            result.map(|rs| rs.into_iter().filter(Result::is_err).count())
-        }));
-    }
+            let mut rejected = 0;
+            for handle in submitters {
+                rejected += handle
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e))?
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            }
+            Ok::<usize, anyhow::Error>(rejected)
+        })
+    };
 
     let mut latencies_ms: Vec<f64> = Vec::with_capacity(total);
     let mut committed = 0usize;
@@ -265,23 +296,23 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let deadline = start + Duration::from_secs(args.timeout_secs);
     let mut block_count = 0u64;
     let mut rejected = 0usize;
-    let mut submit_done = false;
-    let mut pending_submitters = submitters;
+    let mut feeder = Some(feeder);
+    let stall_limit = Duration::from_secs(30);
     while committed + rejected < total {
-        if !submit_done
-            && pending_submitters
-                .iter()
-                .all(tokio::task::JoinHandle::is_finished)
+        if feeder
+            .as_ref()
+            .is_some_and(tokio::task::JoinHandle::is_finished)
+            && let Some(handle) = feeder.take()
         {
-            for handle in pending_submitters.drain(..) {
-                match handle.await {
-                    Ok(Ok(n)) => rejected += n,
-                    Ok(Err(e)) => return Err(e.into()),
-                    Err(e) => return Err(Failure::other(e.into())),
-                }
-            }
-            submit_done = true;
+            rejected += handle.await.map_err(|e| Failure::other(e.into()))??;
             continue;
+        }
+        if feeder.is_none() && last_commit.elapsed() > stall_limit {
+            return Err(Failure::other(anyhow::anyhow!(
+                "stalled: {} transactions neither committed nor refused after {}s without a block",
+                total - committed - rejected,
+                stall_limit.as_secs()
+            )));
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -301,6 +332,7 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
                     }
                 }
                 last_commit = now;
+                committed_shared.store(committed, std::sync::atomic::Ordering::Relaxed);
                 progress.set_position(committed as u64);
             }
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
