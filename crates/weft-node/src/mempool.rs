@@ -150,9 +150,12 @@ impl Mempool {
 
     /// Picks up to `max` transactions for the next block: only runs of consecutive nonces
     /// starting at each account's committed next nonce, interleaved round-robin.
+    /// A run stops at the first transaction that would be expired at `next_height`, since
+    /// everything after it would then fail on a nonce gap.
     pub fn select(
         &mut self,
         max: usize,
+        next_height: u64,
         next_nonce: impl Fn(&AccountId) -> u64,
     ) -> Vec<SignedTransaction> {
         // Ready runs per account, starting after the cursor for fairness across blocks.
@@ -170,7 +173,9 @@ impl Mempool {
             let first = next_nonce(account);
             let run: Vec<&Pending> = (first..)
                 .zip(queue.range(first..))
-                .take_while(|(expected, (nonce, _))| *nonce == expected)
+                .take_while(|(expected, (nonce, p))| {
+                    *nonce == expected && p.tx.tx.expiry_height >= next_height
+                })
                 .map(|(_, (_, pending))| pending)
                 .collect();
             if !run.is_empty() {
@@ -329,7 +334,7 @@ mod tests {
         }
         // A gap: nonce 5 of the first key cannot be selected before 3 and 4.
         insert(&mut m, &keys[0], 5).unwrap();
-        let picked = m.select(100, |_| 0);
+        let picked = m.select(100, 1, |_| 0);
         assert_eq!(picked.len(), 9);
         // Each round takes one transaction per account.
         for round in picked.chunks(3) {
@@ -346,9 +351,25 @@ mod tests {
             assert_eq!(nonces, vec![0, 1, 2]);
         }
         // A small block starts with a different account next time.
-        let first = m.select(1, |_| 0)[0].tx.signer;
-        let second = m.select(1, |_| 0)[0].tx.signer;
+        let first = m.select(1, 1, |_| 0)[0].tx.signer;
+        let second = m.select(1, 1, |_| 0)[0].tx.signer;
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn selection_stops_at_an_expired_transaction() {
+        let a = Keypair::from_seed([1; 32]);
+        let mut m = Mempool::new(MempoolLimits::default());
+        insert(&mut m, &a, 0).unwrap();
+        let (t, h) = tx(&a, 1, 5);
+        m.insert(t, h, 0, 1).unwrap();
+        insert(&mut m, &a, 2).unwrap();
+        assert_eq!(m.select(10, 5, |_| 0).len(), 3);
+        let picked = m.select(10, 6, |_| 0);
+        assert_eq!(
+            picked.iter().map(|t| t.tx.nonce).collect::<Vec<_>>(),
+            vec![0]
+        );
     }
 
     #[test]

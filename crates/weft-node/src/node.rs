@@ -387,11 +387,15 @@ fn produce(inner: &Inner, interval: Duration, max_block_txs: usize) {
                 Ok(s) => s,
                 Err(e) => return fail(inner, &e.to_string()),
             };
-            pool.select(max_block_txs, |a| {
+            let next_height = snapshot.head().map_or(1, |h| h.height + 1);
+            pool.select(max_block_txs, next_height, |a| {
                 next_nonce(&snapshot, a).unwrap_or(u64::MAX)
             })
         };
         if txs.is_empty() {
+            // Only stranded transactions (nonce gaps, expiring) are waiting; do not spin on
+            // a full pool of them, let pruning or their missing predecessors arrive.
+            std::thread::sleep(interval);
             continue;
         }
         if let Err(e) = produce_block(inner, key, proposer, txs) {
