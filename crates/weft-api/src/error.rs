@@ -44,7 +44,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | E::UnknownToken
         | E::InsufficientBalance
         | E::SupplyExceeded
-        | E::Overflow => StatusCode::UNPROCESSABLE_ENTITY,
+        | E::Overflow
+        | E::Frozen => StatusCode::UNPROCESSABLE_ENTITY,
         E::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document describing every route.
 
 use serde_json::{Value, json};
-use weft_types::ErrorCode;
+use weft_types::{ErrorCode, Operation};
 
 fn error_responses() -> Value {
     json!({
@@ -85,7 +85,7 @@ pub fn openapi_document() -> Value {
                         "signer": {"type": "string", "description": "Ed25519 public key, hex"},
                         "nonce": {"type": "integer"},
                         "expiry_height": {"type": "integer"},
-                        "operations": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["register_organization", "register_account", "assign_role", "revoke_role", "define_token", "mint", "transfer", "burn"]}}}},
+                        "operations": {"type": "array", "items": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": Operation::type_names()}}}},
                         "memo": {"type": "string"}
                     }},
                     "signatures": {"type": "array", "items": {"type": "object", "properties": {"account": {"type": "string"}, "signature": {"type": "string"}}}}

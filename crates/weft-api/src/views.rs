@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use weft_crypto::{block_hash, tx_hash};
 use weft_execution::{
     keys::StateKey,
-    model::{Account, Organization, Role, Token},
+    model::{Account, Document, Hold, Organization, Role, Token},
 };
 use weft_storage::Snapshot;
 use weft_types::{AccountId, Amount, Block, ChainId, Finalization, Name, Receipt};
@@ -58,6 +58,10 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::Token(_) => decode::<Token>(bytes),
         StateKey::Balance(..) => decode::<Amount>(bytes),
         StateKey::Holdings(_) => decode::<BTreeSet<Name>>(bytes),
+        StateKey::Asset(_) => decode::<weft_execution::model::Asset>(bytes),
+        StateKey::Hold(_) => decode::<Hold>(bytes),
+        StateKey::Frozen(..) => decode::<bool>(bytes),
+        StateKey::Document(_) => decode::<Document>(bytes),
     }
 }
 

@@ -22,9 +22,19 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
         ],
     );
     roles.insert(name("issuer"), vec!["token.*".to_owned()]);
+    roles.insert(name("custodian"), vec!["asset.*".to_owned()]);
     roles.insert(
         name("member"),
-        vec!["token.transfer".to_owned(), "token.burn".to_owned()],
+        [
+            "token.transfer",
+            "token.burn",
+            "token.hold",
+            "token.release",
+            "token.cancel",
+            "document.*",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     );
     roles
 }

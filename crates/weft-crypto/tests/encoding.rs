@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use weft_crypto::{Keypair, block_hash, merkle_root, receipt_hash, sign_transaction, tx_hash};
 use weft_types::{
-    AccountId, Amount, AssignRole, Block, BlockHeader, Burn, DecodeError, DefineToken, ErrorCode,
-    Event, Finalization, Hash, Mint, Name, Operation, Receipt, RegisterAccount,
-    RegisterOrganization, RevokeRole, SignedTransaction, Transaction, Transfer, TxStatus,
-    decode_bounded, encode, limits,
+    AccountId, AmendDocument, Amount, AnchorDocument, AssignRole, Block, BlockHeader, Burn,
+    CancelHold, DecodeError, DefineToken, ErrorCode, Event, Finalization, Hash, Hold, MergeAssets,
+    Mint, MultiTransfer, Name, NewAsset, Operation, Receipt, RegisterAccount, RegisterAsset,
+    RegisterOrganization, ReleaseHold, RetireAsset, RevokeRole, SetAssetAttributes, SetFrozen,
+    SignDocument, SignedTransaction, SplitAsset, Transaction, Transfer, TransferAsset, TransferLeg,
+    TransformAssets, TxStatus, decode_bounded, encode, limits,
 };
 
 fn name(s: &str) -> Name {
@@ -67,6 +69,102 @@ fn sample_tx() -> SignedTransaction {
             }),
         ],
         memo: "golden".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
+/// A transaction with every application-module operation (added after the core format was
+/// pinned: the core sample's bytes above must not change).
+fn sample_app_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([1; 32]);
+    let b = Keypair::from_seed([2; 32]);
+    let attrs = vec![("gtin".to_owned(), "09506000134352".to_owned())];
+    let new_asset = |id: &str| NewAsset {
+        id: name(id),
+        class: name("vaccine-pack"),
+        attributes: attrs.clone(),
+    };
+    let tx = Transaction {
+        chain_id: name("golden-chain"),
+        signer: a.account(),
+        nonce: 8,
+        expiry_height: 2000,
+        operations: vec![
+            Operation::Hold(Hold {
+                id: name("h1"),
+                symbol: name("usd"),
+                amount: Amount(5),
+                beneficiary: b.account(),
+                arbiter: Some(a.account()),
+                expires_at_height: Some(99),
+            }),
+            Operation::ReleaseHold(ReleaseHold { id: name("h1") }),
+            Operation::CancelHold(CancelHold { id: name("h2") }),
+            Operation::SetFrozen(SetFrozen {
+                symbol: name("usd"),
+                account: b.account(),
+                frozen: true,
+            }),
+            Operation::MultiTransfer(MultiTransfer {
+                legs: vec![TransferLeg {
+                    symbol: name("usd"),
+                    from: a.account(),
+                    to: b.account(),
+                    amount: Amount(3),
+                }],
+            }),
+            Operation::RegisterAsset(RegisterAsset {
+                id: name("lot-1"),
+                class: name("vaccine-lot"),
+                owner: a.account(),
+                attributes: attrs.clone(),
+            }),
+            Operation::TransferAsset(TransferAsset {
+                id: name("lot-1"),
+                to: b.account(),
+            }),
+            Operation::SplitAsset(SplitAsset {
+                id: name("lot-1"),
+                parts: vec![new_asset("p-1"), new_asset("p-2")],
+            }),
+            Operation::MergeAssets(MergeAssets {
+                inputs: vec![name("p-1"), name("p-2")],
+                output: new_asset("lot-2"),
+            }),
+            Operation::TransformAssets(TransformAssets {
+                inputs: vec![name("lot-2")],
+                outputs: vec![new_asset("doses-1")],
+                process: "fill-finish".into(),
+            }),
+            Operation::SetAssetAttributes(SetAssetAttributes {
+                id: name("doses-1"),
+                set: attrs.clone(),
+                remove: vec!["old".into()],
+            }),
+            Operation::RetireAsset(RetireAsset {
+                id: name("doses-1"),
+                reason: "administered".into(),
+            }),
+            Operation::AnchorDocument(AnchorDocument {
+                id: name("doc-1"),
+                hash: Hash([7; 32]),
+                media_type: "application/pdf".into(),
+                uri: "vault://doc-1".into(),
+                parties: vec![a.account(), b.account()],
+                required_signatures: 2,
+            }),
+            Operation::AmendDocument(AmendDocument {
+                id: name("doc-1"),
+                hash: Hash([8; 32]),
+                uri: "vault://doc-1/2".into(),
+            }),
+            Operation::SignDocument(SignDocument {
+                id: name("doc-1"),
+                version: 2,
+                hash: Hash([8; 32]),
+            }),
+        ],
+        memo: "golden-app".into(),
     };
     sign_transaction(tx, &[&a, &b])
 }
@@ -135,6 +233,10 @@ fn vectors() -> BTreeMap<String, String> {
         "signed_tx.json".into(),
         serde_json::to_string(&stx).unwrap(),
     );
+    let app = sample_app_tx();
+    v.insert("app_tx.bytes".into(), hex::encode(encode(&app)));
+    v.insert("app_tx.hash".into(), tx_hash(&app.tx).to_hex());
+    v.insert("app_tx.json".into(), serde_json::to_string(&app).unwrap());
     v
 }
 
@@ -160,6 +262,34 @@ fn golden_vectors_hold() {
     );
     let bytes = hex::decode(&pinned["block.bytes"]).unwrap();
     assert_eq!(decode_bounded::<Block>(&bytes).unwrap(), sample_block().0);
+    let bytes = hex::decode(&pinned["app_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_app_tx()
+    );
+}
+
+#[test]
+fn json_operation_types_are_the_published_names() {
+    // Every operation of both samples, as JSON, carries one of Operation::type_names().
+    let names = Operation::type_names();
+    let mut seen = std::collections::BTreeSet::new();
+    for stx in [sample_tx(), sample_app_tx()] {
+        for op in serde_json::to_value(&stx).unwrap()["tx"]["operations"]
+            .as_array()
+            .unwrap()
+        {
+            let t = op["type"].as_str().unwrap().to_owned();
+            assert!(names.contains(&t), "{t} is not in {names:?}");
+            seen.insert(t);
+        }
+    }
+    // The samples cover every operation, so the golden vectors pin every encoding.
+    assert_eq!(
+        seen.len(),
+        names.len(),
+        "samples miss some operations: {names:?} vs {seen:?}"
+    );
 }
 
 #[test]
@@ -261,6 +391,68 @@ fn arb_op() -> impl Strategy<Value = Operation> {
             symbol,
             amount: Amount(a)
         })),
+        (
+            arb_name(),
+            arb_name(),
+            any::<u128>(),
+            arb_account(),
+            any::<Option<u64>>()
+        )
+            .prop_map(
+                |(id, symbol, a, beneficiary, expires_at_height)| Operation::Hold(Hold {
+                    id,
+                    symbol,
+                    amount: Amount(a),
+                    beneficiary,
+                    arbiter: None,
+                    expires_at_height
+                })
+            ),
+        prop::collection::vec(
+            (arb_name(), arb_account(), arb_account(), any::<u128>()),
+            0..4
+        )
+        .prop_map(|legs| Operation::MultiTransfer(MultiTransfer {
+            legs: legs
+                .into_iter()
+                .map(|(symbol, from, to, a)| TransferLeg {
+                    symbol,
+                    from,
+                    to,
+                    amount: Amount(a)
+                })
+                .collect()
+        })),
+        (
+            arb_name(),
+            arb_name(),
+            arb_account(),
+            prop::collection::vec(("[a-z]{1,8}", ".{0,12}"), 0..4)
+        )
+            .prop_map(|(id, class, owner, attributes)| Operation::RegisterAsset(
+                RegisterAsset {
+                    id,
+                    class,
+                    owner,
+                    attributes
+                }
+            )),
+        (
+            arb_name(),
+            any::<[u8; 32]>(),
+            prop::collection::vec(arb_account(), 0..4),
+            any::<u8>()
+        )
+            .prop_map(
+                |(id, h, parties, required_signatures)| Operation::AnchorDocument(AnchorDocument {
+                    id,
+                    hash: Hash(h),
+                    media_type: "text/plain".into(),
+                    uri: String::new(),
+                    parties,
+                    required_signatures
+                })
+            ),
     ]
 }
 

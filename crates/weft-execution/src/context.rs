@@ -12,7 +12,6 @@ pub(crate) struct TxContext<'o, 'a> {
     state: &'o mut Overlay<'a>,
     pub(crate) signer: AccountId,
     /// Everyone who signed, the signer included; for multi-party rules.
-    #[allow(dead_code)] // read by the multi-party approval rules of the application modules
     pub(crate) signers: BTreeSet<AccountId>,
     pub(crate) height: u64,
     #[allow(dead_code)] // read by deadline rules of the application modules

@@ -30,6 +30,14 @@ pub enum StateKey {
     Balance(Name, AccountId),
     /// The set of tokens an account holds a non-zero balance of.
     Holdings(AccountId),
+    /// A unique asset and its lineage.
+    Asset(Name),
+    /// An escrow hold.
+    Hold(Name),
+    /// Present when an account is frozen for a token.
+    Frozen(Name, AccountId),
+    /// An anchored document and its versions.
+    Document(Name),
 }
 
 impl StateKey {
@@ -52,6 +60,10 @@ impl fmt::Display for StateKey {
             Self::Token(n) => write!(f, "token/{n}"),
             Self::Balance(n, a) => write!(f, "balance/{n}/{a}"),
             Self::Holdings(a) => write!(f, "holdings/{a}"),
+            Self::Asset(n) => write!(f, "asset/{n}"),
+            Self::Hold(n) => write!(f, "hold/{n}"),
+            Self::Frozen(n, a) => write!(f, "frozen/{n}/{a}"),
+            Self::Document(n) => write!(f, "document/{n}"),
         }
     }
 }
@@ -81,6 +93,10 @@ impl FromStr for StateKey {
             ["token", n] => Self::Token(name(n)?),
             ["balance", n, a] => Self::Balance(name(n)?, account(a)?),
             ["holdings", a] => Self::Holdings(account(a)?),
+            ["asset", n] => Self::Asset(name(n)?),
+            ["hold", n] => Self::Hold(name(n)?),
+            ["frozen", n, a] => Self::Frozen(name(n)?, account(a)?),
+            ["document", n] => Self::Document(name(n)?),
             _ => return Err(bad()),
         })
     }
@@ -105,6 +121,10 @@ mod tests {
             StateKey::Token(usd.clone()),
             StateKey::Balance(usd.clone(), a),
             StateKey::Holdings(a),
+            StateKey::Asset(usd.clone()),
+            StateKey::Hold(usd.clone()),
+            StateKey::Frozen(usd.clone(), a),
+            StateKey::Document(usd.clone()),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -115,6 +135,8 @@ mod tests {
             "role/A",
             "meta/other",
             "token/usd/extra",
+            "asset/usd/extra",
+            "asset/USD",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

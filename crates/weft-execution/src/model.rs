@@ -61,3 +61,75 @@ pub struct Token {
 
 /// The validator set recorded in state.
 pub type ValidatorSet = Vec<AccountId>;
+
+/// Whether an asset can still change.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AssetStatus {
+    Active,
+    /// Final: no operation changes a retired asset again.
+    Retired {
+        at_height: u64,
+        reason: String,
+    },
+}
+
+/// A unique asset: exactly one owner, its attributes and its lineage.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Asset {
+    pub class: Name,
+    pub owner: AccountId,
+    pub attributes: std::collections::BTreeMap<String, String>,
+    pub status: AssetStatus,
+    /// Assets this one was split, merged or transformed from.
+    pub parents: Vec<Name>,
+    /// Assets split, merged or transformed from this one.
+    pub children: Vec<Name>,
+    pub registered_at: u64,
+    pub updated_at: u64,
+}
+
+impl Asset {
+    /// Whether the asset is still active (not retired).
+    pub const fn is_active(&self) -> bool {
+        matches!(self.status, AssetStatus::Active)
+    }
+}
+
+/// Tokens in escrow: debited from the holder, counted in the token's supply, paid out to the
+/// beneficiary on release or back to the holder on cancel.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Hold {
+    pub holder: AccountId,
+    pub symbol: Name,
+    pub amount: Amount,
+    pub beneficiary: AccountId,
+    pub arbiter: Option<AccountId>,
+    pub expires_at_height: Option<u64>,
+    pub created_at: u64,
+}
+
+/// One version of an anchored document and who signed it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DocumentVersion {
+    pub hash: weft_types::Hash,
+    pub uri: String,
+    pub anchored_at: u64,
+    /// Parties who signed this version, with the height of their signature, in signing order.
+    pub signatures: Vec<(AccountId, u64)>,
+}
+
+/// An anchored document: its owner, parties and every version.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Document {
+    pub owner: AccountId,
+    pub media_type: String,
+    pub parties: Vec<AccountId>,
+    pub required_signatures: u8,
+    pub versions: Vec<DocumentVersion>,
+}
+
+impl Document {
+    /// Most versions a document keeps.
+    pub const MAX_VERSIONS: usize = 256;
+}

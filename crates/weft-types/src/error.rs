@@ -61,6 +61,7 @@ error_codes! {
     31 => InsufficientBalance, "insufficient_balance", "The balance is lower than the amount.";
     32 => SupplyExceeded, "supply_exceeded", "Minting would exceed the token's maximum supply.";
     33 => Overflow, "overflow", "An amount would overflow.";
+    34 => Frozen, "frozen", "The account is frozen for this token.";
     40 => Internal, "internal", "The node failed internally; the request changed nothing.";
 }
 

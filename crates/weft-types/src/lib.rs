@@ -22,8 +22,14 @@ pub use error::{ErrorCode, TxError};
 pub use genesis::{Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator};
 pub use ids::{AccountId, Amount, ChainId, Hash, IdError, Name, SignatureBytes};
 pub use operation::{
-    AssignRole, Burn, DefineToken, Mint, Operation, RegisterAccount, RegisterOrganization,
-    RevokeRole, Transfer, UnknownOperation,
+    AmendDocument, AnchorDocument, AssignRole, Attributes, Burn, CancelHold, DefineToken, Hold,
+    MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTES, MAX_FAN, MAX_PARTIES, Mint, MultiTransfer, Operation,
+    RegisterAccount, RegisterOrganization, ReleaseHold, RevokeRole, SetFrozen, SignDocument,
+    Transfer, TransferLeg, UnknownOperation,
+};
+pub use operation::{
+    MergeAssets, NewAsset, RegisterAsset, RetireAsset, SetAssetAttributes, SplitAsset,
+    TransferAsset, TransformAssets,
 };
 pub use receipt::{Event, Receipt, TxStatus};
 pub use transaction::{SignedTransaction, Transaction, TxSignature};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     encoding::{DecodeError, check_len},
-    ids::{AccountId, Amount, Name},
+    ids::{AccountId, Amount, Hash, Name},
     limits::MAX_TEXT_BYTES,
 };
 
@@ -82,6 +82,176 @@ pub struct Burn {
     pub amount: Amount,
 }
 
+/// Free-form attributes of an asset or event: ordered, bounded key/value pairs.
+pub type Attributes = Vec<(String, String)>;
+
+/// Most attributes on one asset or in one update.
+pub const MAX_ATTRIBUTES: usize = 32;
+/// Longest attribute key, in bytes.
+pub const MAX_ATTRIBUTE_KEY_BYTES: usize = 64;
+/// Most inputs or outputs of a split, merge or transformation; most legs of a multi-transfer.
+pub const MAX_FAN: usize = 64;
+/// Most parties of a document.
+pub const MAX_PARTIES: usize = 32;
+
+/// Checks an attribute list's counts and lengths.
+pub(crate) fn check_attributes(what: &str, attributes: &Attributes) -> Result<(), DecodeError> {
+    check_len(what, attributes.len(), MAX_ATTRIBUTES)?;
+    for (k, v) in attributes {
+        check_len("attribute key", k.len(), MAX_ATTRIBUTE_KEY_BYTES)?;
+        check_len("attribute value", v.len(), MAX_TEXT_BYTES)?;
+    }
+    Ok(())
+}
+
+// ---- token: escrow, freeze, atomic multi-leg transfers ----
+
+/// Moves `amount` of the signer's tokens into escrow under `id`, payable to `beneficiary`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: Name,
+    pub symbol: Name,
+    pub amount: Amount,
+    pub beneficiary: AccountId,
+    /// May release or cancel the hold besides the parties.
+    pub arbiter: Option<AccountId>,
+    /// After this height the holder may cancel on its own.
+    pub expires_at_height: Option<u64>,
+}
+
+/// Pays a hold to its beneficiary (by the holder or the arbiter).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ReleaseHold {
+    pub id: Name,
+}
+
+/// Returns a hold to its holder (by the beneficiary or the arbiter; by the holder once expired).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CancelHold {
+    pub id: Name,
+}
+
+/// Stops (or allows again) an account from sending or receiving a token; issuer only.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetFrozen {
+    pub symbol: Name,
+    pub account: AccountId,
+    pub frozen: bool,
+}
+
+/// One leg of a [`MultiTransfer`].
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TransferLeg {
+    pub symbol: Name,
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Amount,
+}
+
+/// Several transfers that all happen or none does; every `from` must sign the transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct MultiTransfer {
+    pub legs: Vec<TransferLeg>,
+}
+
+// ---- document: anchored hashes, versions, co-signatures ----
+
+/// Anchors a document's hash (its payload stays off-ledger); the signer owns the record.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AnchorDocument {
+    pub id: Name,
+    /// SHA-256 of the document's bytes (or of its salted commitment).
+    pub hash: Hash,
+    pub media_type: String,
+    /// Where authorized parties fetch the payload; not interpreted by the ledger.
+    pub uri: String,
+    /// Accounts whose signatures the document collects.
+    pub parties: Vec<AccountId>,
+    /// How many distinct parties must sign a version for it to be complete.
+    pub required_signatures: u8,
+}
+
+/// Records a new version of an anchored document (owner only); signatures start over.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AmendDocument {
+    pub id: Name,
+    pub hash: Hash,
+    pub uri: String,
+}
+
+/// A party's signature on one version; `hash` must match it, so no one signs a stale text.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SignDocument {
+    pub id: Name,
+    pub version: u32,
+    pub hash: Hash,
+}
+
+// ---- asset: unique assets with lineage ----
+
+/// An asset created by a split, merge or transformation; owned by the signer.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct NewAsset {
+    pub id: Name,
+    pub class: Name,
+    pub attributes: Attributes,
+}
+
+/// Registers a unique asset and names its first owner.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RegisterAsset {
+    pub id: Name,
+    pub class: Name,
+    pub owner: AccountId,
+    pub attributes: Attributes,
+}
+
+/// Hands an asset from its owner (the signer) to another account.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TransferAsset {
+    pub id: Name,
+    pub to: AccountId,
+}
+
+/// Retires one asset and creates at least two parts from it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SplitAsset {
+    pub id: Name,
+    pub parts: Vec<NewAsset>,
+}
+
+/// Retires at least two distinct assets and creates one from them.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct MergeAssets {
+    pub inputs: Vec<Name>,
+    pub output: NewAsset,
+}
+
+/// A transformation in the EPCIS sense (e.g. a batch into packs): retires the inputs and
+/// creates the outputs.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TransformAssets {
+    pub inputs: Vec<Name>,
+    pub outputs: Vec<NewAsset>,
+    /// What was done, e.g. `packing`; recorded in the inputs' retirement reason.
+    pub process: String,
+}
+
+/// Sets and removes attributes of an asset (owner only).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetAssetAttributes {
+    pub id: Name,
+    pub set: Attributes,
+    pub remove: Vec<String>,
+}
+
+/// Retires an asset for good (owner only).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RetireAsset {
+    pub id: Name,
+    pub reason: String,
+}
+
 macro_rules! operations {
     ($( $tag:literal => $variant:ident($ty:ident), $perm:literal; )*) => {
         /// One instruction of a transaction.
@@ -102,6 +272,8 @@ macro_rules! operations {
             }
             /// Every permission name an operation can require, for role definitions.
             pub const ALL_PERMISSIONS: &'static [&'static str] = &[$($perm),*];
+            /// Every operation's variant name (its JSON `type` is the snake_case form).
+            pub const VARIANT_NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
         }
 
         impl BorshSerialize for Operation {
@@ -132,9 +304,41 @@ operations! {
     11 => Mint(Mint), "token.mint";
     12 => Transfer(Transfer), "token.transfer";
     13 => Burn(Burn), "token.burn";
+    14 => Hold(Hold), "token.hold";
+    15 => ReleaseHold(ReleaseHold), "token.release";
+    16 => CancelHold(CancelHold), "token.cancel";
+    17 => SetFrozen(SetFrozen), "token.freeze";
+    18 => MultiTransfer(MultiTransfer), "token.transfer";
+    20 => RegisterAsset(RegisterAsset), "asset.register";
+    21 => TransferAsset(TransferAsset), "asset.transfer";
+    22 => SplitAsset(SplitAsset), "asset.split";
+    23 => MergeAssets(MergeAssets), "asset.merge";
+    24 => TransformAssets(TransformAssets), "asset.transform";
+    25 => SetAssetAttributes(SetAssetAttributes), "asset.update";
+    26 => RetireAsset(RetireAsset), "asset.retire";
+    30 => AnchorDocument(AnchorDocument), "document.anchor";
+    31 => AmendDocument(AmendDocument), "document.amend";
+    32 => SignDocument(SignDocument), "document.sign";
 }
 
 impl Operation {
+    /// The JSON `type` of every operation, e.g. `multi_transfer`.
+    pub fn type_names() -> Vec<String> {
+        Self::VARIANT_NAMES
+            .iter()
+            .map(|camel| {
+                let mut snake = String::new();
+                for (i, c) in camel.chars().enumerate() {
+                    if c.is_ascii_uppercase() && i > 0 {
+                        snake.push('_');
+                    }
+                    snake.push(c.to_ascii_lowercase());
+                }
+                snake
+            })
+            .collect()
+    }
+
     /// Checks the free-form lengths inside the operation (names are checked when decoded).
     pub fn check_limits(&self) -> Result<(), DecodeError> {
         match self {
@@ -152,11 +356,56 @@ impl Operation {
                 }
                 Ok(())
             }
+            Self::RegisterAsset(op) => check_attributes("attributes", &op.attributes),
+            Self::SplitAsset(op) => {
+                check_len("parts", op.parts.len(), MAX_FAN)?;
+                check_new_assets(&op.parts)
+            }
+            Self::MergeAssets(op) => {
+                check_len("inputs", op.inputs.len(), MAX_FAN)?;
+                check_new_assets(std::slice::from_ref(&op.output))
+            }
+            Self::TransformAssets(op) => {
+                check_len("inputs", op.inputs.len(), MAX_FAN)?;
+                check_len("outputs", op.outputs.len(), MAX_FAN)?;
+                check_len("process", op.process.len(), MAX_TEXT_BYTES)?;
+                check_new_assets(&op.outputs)
+            }
+            Self::SetAssetAttributes(op) => {
+                check_attributes("set", &op.set)?;
+                check_len("remove", op.remove.len(), MAX_ATTRIBUTES)?;
+                for k in &op.remove {
+                    check_len("attribute key", k.len(), MAX_ATTRIBUTE_KEY_BYTES)?;
+                }
+                Ok(())
+            }
+            Self::RetireAsset(op) => check_len("reason", op.reason.len(), MAX_TEXT_BYTES),
+            Self::MultiTransfer(op) => check_len("legs", op.legs.len(), MAX_FAN),
+            Self::AnchorDocument(op) => {
+                check_len("media_type", op.media_type.len(), MAX_TEXT_BYTES)?;
+                check_len("uri", op.uri.len(), MAX_TEXT_BYTES)?;
+                check_len("parties", op.parties.len(), MAX_PARTIES)
+            }
+            Self::AmendDocument(op) => check_len("uri", op.uri.len(), MAX_TEXT_BYTES),
             Self::AssignRole(_)
             | Self::RevokeRole(_)
+            | Self::TransferAsset(_)
             | Self::Mint(_)
             | Self::Transfer(_)
-            | Self::Burn(_) => Ok(()),
+            | Self::Burn(_)
+            | Self::Hold(_)
+            | Self::ReleaseHold(_)
+            | Self::CancelHold(_)
+            | Self::SetFrozen(_)
+            | Self::SignDocument(_) => Ok(()),
         }
     }
+}
+
+/// Checks the attributes of assets an operation creates.
+fn check_new_assets(assets: &[NewAsset]) -> Result<(), DecodeError> {
+    for asset in assets {
+        check_attributes("attributes", &asset.attributes)?;
+    }
+    Ok(())
 }

@@ -52,6 +52,26 @@ pub(crate) fn authorize(ctx: &TxContext<'_, '_>, op: &Operation) -> Result<Signe
     Ok(Signer { account, is_admin })
 }
 
+/// Whether any role of the registered account `who` grants `permission`.
+pub(crate) fn grants(
+    ctx: &TxContext<'_, '_>,
+    who: &weft_types::AccountId,
+    permission: &str,
+) -> Result<bool, ExecError> {
+    let Some(account) = ctx.get::<Account>(&StateKey::Account(*who))? else {
+        return Ok(false);
+    };
+    for name in &account.roles {
+        if ctx
+            .get::<Role>(&StateKey::Role(name.clone()))?
+            .is_some_and(|r| r.grants(permission))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Checks that `signer` may manage `target`: same organization, or an administrator.
 pub(crate) fn check_scope(signer: &Signer, target_org: &Name) -> Result<(), ExecError> {
     if signer.is_admin || signer.account.organization == *target_org {

@@ -1,6 +1,8 @@
 //! The built-in modules. Every operation is authorized by `access` before its module runs.
 
 mod access;
+mod asset;
+mod document;
 mod identity;
 mod token;
 
@@ -19,5 +21,20 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::Mint(op) => token::mint(ctx, op),
         Operation::Transfer(op) => token::transfer(ctx, op),
         Operation::Burn(op) => token::burn(ctx, op),
+        Operation::RegisterAsset(op) => asset::register(ctx, op),
+        Operation::TransferAsset(op) => asset::transfer(ctx, op),
+        Operation::SplitAsset(op) => asset::split(ctx, op),
+        Operation::MergeAssets(op) => asset::merge(ctx, op),
+        Operation::TransformAssets(op) => asset::transform(ctx, op),
+        Operation::SetAssetAttributes(op) => asset::set_attributes(ctx, op),
+        Operation::RetireAsset(op) => asset::retire(ctx, op),
+        Operation::Hold(op) => token::hold(ctx, op),
+        Operation::ReleaseHold(op) => token::release_hold(ctx, op),
+        Operation::CancelHold(op) => token::cancel_hold(ctx, op),
+        Operation::SetFrozen(op) => token::set_frozen(ctx, op),
+        Operation::MultiTransfer(op) => token::multi_transfer(ctx, op),
+        Operation::AnchorDocument(op) => document::anchor(ctx, op),
+        Operation::AmendDocument(op) => document::amend(ctx, op),
+        Operation::SignDocument(op) => document::sign(ctx, op),
     }
 }

@@ -1,13 +1,20 @@
-//! Fungible tokens: define, mint, transfer, burn.
+//! Fungible tokens: define, mint, transfer, burn; escrow holds; freezing; atomic
+//! multi-leg transfers.
 //!
 //! Invariants: no balance is ever negative (amounts are unsigned and every debit is checked),
-//! and a token's `supply` always equals the sum of its balances (mint and burn move both).
+//! and a token's `supply` always equals the sum of its balances plus the amounts in escrow
+//! (mint and burn move supply and a balance together; holds move value between a balance and
+//! escrow). A frozen account can neither send nor receive the token.
 
 use std::collections::BTreeSet;
 
-use weft_types::{AccountId, Amount, Burn, DefineToken, ErrorCode, Mint, Name, Transfer};
+use weft_types::{
+    AccountId, Amount, Burn, CancelHold, DefineToken, ErrorCode, Hold, Mint, MultiTransfer, Name,
+    ReleaseHold, SetFrozen, Transfer,
+};
 
-use crate::{ExecError, context::TxContext, keys::StateKey, model::Token};
+use super::access;
+use crate::{ExecError, context::TxContext, keys::StateKey, model, model::Token};
 
 fn load_token(ctx: &TxContext<'_, '_>, symbol: &Name) -> Result<Token, ExecError> {
     ctx.get::<Token>(&StateKey::Token(symbol.clone()))?
@@ -84,12 +91,28 @@ fn set_balance(
     Ok(())
 }
 
+fn require_not_frozen(
+    ctx: &TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+) -> Result<(), ExecError> {
+    if ctx.exists(&StateKey::Frozen(symbol.clone(), *who))? {
+        Err(ExecError::tx(
+            ErrorCode::Frozen,
+            format!("{who} is frozen for {symbol}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 pub(crate) fn credit(
     ctx: &mut TxContext<'_, '_>,
     symbol: &Name,
     who: &AccountId,
     amount: u128,
 ) -> Result<(), ExecError> {
+    require_not_frozen(ctx, symbol, who)?;
     let old = balance(ctx, symbol, who)?;
     let new = old
         .checked_add(amount)
@@ -103,6 +126,7 @@ pub(crate) fn debit(
     who: &AccountId,
     amount: u128,
 ) -> Result<(), ExecError> {
+    require_not_frozen(ctx, symbol, who)?;
     let old = balance(ctx, symbol, who)?;
     let new = old.checked_sub(amount).ok_or_else(|| {
         ExecError::tx(
@@ -213,5 +237,190 @@ pub(crate) fn burn(ctx: &mut TxContext<'_, '_>, op: &Burn) -> Result<(), ExecErr
             ("amount", amount.to_string()),
         ],
     );
+    Ok(())
+}
+
+pub(crate) fn hold(ctx: &mut TxContext<'_, '_>, op: &Hold) -> Result<(), ExecError> {
+    let amount = positive(op.amount)?;
+    load_token(ctx, &op.symbol)?;
+    require_registered(ctx, &op.beneficiary)?;
+    if let Some(arbiter) = &op.arbiter {
+        require_registered(ctx, arbiter)?;
+    }
+    if op.expires_at_height.is_some_and(|h| h <= ctx.height) {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            "hold would expire immediately",
+        ));
+    }
+    let key = StateKey::Hold(op.id.clone());
+    if ctx.exists(&key)? {
+        return Err(ExecError::tx(
+            ErrorCode::AlreadyExists,
+            format!("hold {} exists", op.id),
+        ));
+    }
+    let holder = ctx.signer;
+    debit(ctx, &op.symbol, &holder, amount)?;
+    let record = model::Hold {
+        holder,
+        symbol: op.symbol.clone(),
+        amount: Amount(amount),
+        beneficiary: op.beneficiary,
+        arbiter: op.arbiter,
+        expires_at_height: op.expires_at_height,
+        created_at: ctx.height,
+    };
+    ctx.put(&key, &record);
+    ctx.emit(
+        "token.held",
+        vec![holder, op.beneficiary],
+        vec![
+            ("hold", op.id.to_string()),
+            ("symbol", op.symbol.to_string()),
+            ("amount", amount.to_string()),
+        ],
+    );
+    Ok(())
+}
+
+fn load_hold(ctx: &TxContext<'_, '_>, id: &Name) -> Result<model::Hold, ExecError> {
+    ctx.get::<model::Hold>(&StateKey::Hold(id.clone()))?
+        .ok_or_else(|| ExecError::tx(ErrorCode::NotFound, format!("hold {id} does not exist")))
+}
+
+pub(crate) fn release_hold(ctx: &mut TxContext<'_, '_>, op: &ReleaseHold) -> Result<(), ExecError> {
+    let hold = load_hold(ctx, &op.id)?;
+    if ctx.signer != hold.holder && Some(ctx.signer) != hold.arbiter {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("only the holder or the arbiter can release hold {}", op.id),
+        ));
+    }
+    credit(ctx, &hold.symbol, &hold.beneficiary, hold.amount.0)?;
+    ctx.delete(&StateKey::Hold(op.id.clone()));
+    ctx.emit(
+        "token.hold_released",
+        vec![hold.holder, hold.beneficiary],
+        vec![
+            ("hold", op.id.to_string()),
+            ("symbol", hold.symbol.to_string()),
+            ("amount", hold.amount.to_string()),
+        ],
+    );
+    Ok(())
+}
+
+pub(crate) fn cancel_hold(ctx: &mut TxContext<'_, '_>, op: &CancelHold) -> Result<(), ExecError> {
+    let hold = load_hold(ctx, &op.id)?;
+    let expired = hold.expires_at_height.is_some_and(|h| ctx.height >= h);
+    let allowed = ctx.signer == hold.beneficiary
+        || Some(ctx.signer) == hold.arbiter
+        || (ctx.signer == hold.holder && expired);
+    if !allowed {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!(
+                "hold {} can be cancelled by its beneficiary or arbiter, or by its holder once expired",
+                op.id
+            ),
+        ));
+    }
+    credit(ctx, &hold.symbol, &hold.holder, hold.amount.0)?;
+    ctx.delete(&StateKey::Hold(op.id.clone()));
+    ctx.emit(
+        "token.hold_cancelled",
+        vec![hold.holder, hold.beneficiary],
+        vec![
+            ("hold", op.id.to_string()),
+            ("symbol", hold.symbol.to_string()),
+            ("amount", hold.amount.to_string()),
+        ],
+    );
+    Ok(())
+}
+
+pub(crate) fn set_frozen(ctx: &mut TxContext<'_, '_>, op: &SetFrozen) -> Result<(), ExecError> {
+    let token = load_token(ctx, &op.symbol)?;
+    if token.issuer != ctx.signer {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("only the issuer {} can freeze {}", token.issuer, op.symbol),
+        ));
+    }
+    require_registered(ctx, &op.account)?;
+    let key = StateKey::Frozen(op.symbol.clone(), op.account);
+    let (topic, was) = (
+        if op.frozen {
+            "token.frozen"
+        } else {
+            "token.unfrozen"
+        },
+        ctx.exists(&key)?,
+    );
+    if was == op.frozen {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{} is already {} for {}",
+                op.account,
+                if op.frozen { "frozen" } else { "not frozen" },
+                op.symbol
+            ),
+        ));
+    }
+    if op.frozen {
+        ctx.put(&key, &true)
+    } else {
+        ctx.delete(&key)
+    }
+    ctx.emit(
+        topic,
+        vec![op.account],
+        vec![("symbol", op.symbol.to_string())],
+    );
+    Ok(())
+}
+
+pub(crate) fn multi_transfer(
+    ctx: &mut TxContext<'_, '_>,
+    op: &MultiTransfer,
+) -> Result<(), ExecError> {
+    if op.legs.is_empty() {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            "a multi-transfer needs at least one leg",
+        ));
+    }
+    for (i, leg) in op.legs.iter().enumerate() {
+        let amount = positive(leg.amount)?;
+        if !ctx.signers.contains(&leg.from) {
+            return Err(ExecError::tx(
+                ErrorCode::MissingSignature,
+                format!("leg {i}: {} must sign to send", leg.from),
+            ));
+        }
+        // The transaction's signer was authorized for token.transfer; every other sender
+        // needs the same right of its own.
+        if leg.from != ctx.signer && !access::grants(ctx, &leg.from, "token.transfer")? {
+            return Err(ExecError::tx(
+                ErrorCode::Unauthorized,
+                format!("leg {i}: no role of {} grants token.transfer", leg.from),
+            ));
+        }
+        load_token(ctx, &leg.symbol)?;
+        require_registered(ctx, &leg.to)?;
+        debit(ctx, &leg.symbol, &leg.from, amount)?;
+        credit(ctx, &leg.symbol, &leg.to, amount)?;
+        ctx.emit(
+            "token.transfer",
+            vec![leg.from, leg.to],
+            vec![
+                ("symbol", leg.symbol.to_string()),
+                ("amount", amount.to_string()),
+                ("leg", i.to_string()),
+            ],
+        );
+    }
     Ok(())
 }
