@@ -71,7 +71,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, asset/<id>, document/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
