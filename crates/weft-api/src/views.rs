@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use weft_crypto::{block_hash, tx_hash};
 use weft_execution::{
     keys::StateKey,
-    model::{Account, Document, Hold, Organization, Role, Token},
+    model::{Account, Document, EpcisRecord, Hold, Organization, Role, Token},
 };
 use weft_storage::Snapshot;
 use weft_types::{AccountId, Amount, Block, ChainId, Finalization, Name, Receipt};
@@ -62,6 +62,12 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::Hold(_) => decode::<Hold>(bytes),
         StateKey::Frozen(..) => decode::<bool>(bytes),
         StateKey::Document(_) => decode::<Document>(bytes),
+        StateKey::Rfq(_) => decode::<weft_execution::model::Rfq>(bytes),
+        StateKey::Market(_) => decode::<weft_execution::model::Market>(bytes),
+        StateKey::Feed(_) => decode::<weft_execution::model::Feed>(bytes),
+        StateKey::EpcisEvent(_) => decode::<EpcisRecord>(bytes),
+        StateKey::EpcisTrail(_) => decode::<Vec<Name>>(bytes),
+        StateKey::ContainedIn(_) => decode::<Name>(bytes),
     }
 }
 

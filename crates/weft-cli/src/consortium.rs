@@ -23,6 +23,21 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
     );
     roles.insert(name("issuer"), vec!["token.*".to_owned()]);
     roles.insert(name("custodian"), vec!["asset.*".to_owned()]);
+    // Market ops move their own tokens into and out of escrow without token.transfer; the
+    // token rights let a trader also pay and hold directly.
+    roles.insert(
+        name("trader"),
+        [
+            "market.*",
+            "token.transfer",
+            "token.hold",
+            "token.release",
+            "token.cancel",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
+    roles.insert(name("sensor-operator"), vec!["oracle.*".to_owned()]);
     roles.insert(
         name("member"),
         [
@@ -32,6 +47,7 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "token.release",
             "token.cancel",
             "document.*",
+            "epcis.capture",
         ]
         .map(str::to_owned)
         .to_vec(),

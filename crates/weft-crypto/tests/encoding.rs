@@ -9,13 +9,19 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use weft_crypto::{Keypair, block_hash, merkle_root, receipt_hash, sign_transaction, tx_hash};
 use weft_types::{
-    AccountId, AmendDocument, Amount, AnchorDocument, AssignRole, Block, BlockHeader, Burn,
-    CancelHold, DecodeError, DefineToken, ErrorCode, Event, Finalization, Hash, Hold, MergeAssets,
-    Mint, MultiTransfer, Name, NewAsset, Operation, Receipt, RegisterAccount, RegisterAsset,
-    RegisterOrganization, ReleaseHold, RetireAsset, RevokeRole, SetAssetAttributes, SetFrozen,
-    SignDocument, SignedTransaction, SplitAsset, Transaction, Transfer, TransferAsset, TransferLeg,
-    TransformAssets, TxStatus, decode_bounded, encode, limits,
+    AcceptQuote, CancelOrder, ClearMarket, CloseRfq, OpenMarket, PlaceOrder, RequestQuote, Side,
+    SubmitQuote,
 };
+use weft_types::{
+    AccountId, AmendDocument, Amount, AnchorDocument, AssignRole, Block, BlockHeader, Burn,
+    CancelHold, CaptureEpcisEvent, DecodeError, DefineToken, EpcisAction, EpcisKind, ErrorCode,
+    Event, Finalization, Hash, Hold, MergeAssets, Mint, MultiTransfer, Name, NewAsset, Operation,
+    Receipt, RegisterAccount, RegisterAsset, RegisterOrganization, ReleaseHold, RetireAsset,
+    RevokeRole, SensorReport, SetAssetAttributes, SetFrozen, SignDocument, SignedTransaction,
+    SplitAsset, Transaction, Transfer, TransferAsset, TransferLeg, TransformAssets, TxStatus,
+    decode_bounded, encode, limits,
+};
+use weft_types::{PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
 
 fn name(s: &str) -> Name {
     Name::new(s).unwrap()
@@ -162,6 +168,89 @@ fn sample_app_tx() -> SignedTransaction {
                 id: name("doc-1"),
                 version: 2,
                 hash: Hash([8; 32]),
+            }),
+            Operation::RegisterFeed(RegisterFeed {
+                id: name("fridge-1"),
+                kind: name("temperature"),
+                unit: "Cel".into(),
+                scale: 1,
+                device: b.account(),
+            }),
+            Operation::PostReading(PostReading {
+                feed: name("fridge-1"),
+                value: -15,
+                observed_at_ms: 1_700_000_000_000,
+            }),
+            Operation::SetThreshold(SetThreshold {
+                feed: name("fridge-1"),
+                name: name("cold-chain"),
+                min: Some(20),
+                max: Some(80),
+            }),
+            Operation::RemoveThreshold(RemoveThreshold {
+                feed: name("fridge-1"),
+                name: name("cold-chain"),
+            }),
+            Operation::CaptureEpcisEvent(CaptureEpcisEvent {
+                event_id: name("ev-1"),
+                kind: EpcisKind::AggregationEvent {
+                    action: EpcisAction::Add,
+                    parent_id: name("pallet-1"),
+                    child_epcs: vec![name("p-1")],
+                },
+                event_time_ms: 1_700_000_000_000,
+                event_time_zone_offset: "+01:00".into(),
+                biz_step: "packing".into(),
+                disposition: "in_progress".into(),
+                read_point: "urn:epc:id:sgln:0614141.00777.0".into(),
+                biz_location: "urn:epc:id:sgln:0614141.00888.0".into(),
+                biz_transactions: vec![(
+                    "po".into(),
+                    "urn:epc:id:gdti:0614141.00001.1618034".into(),
+                )],
+                sensor_reports: vec![SensorReport {
+                    kind: "gs1:Temperature".into(),
+                    value: 45,
+                    scale: 1,
+                    uom: "CEL".into(),
+                }],
+            }),
+            Operation::RequestQuote(RequestQuote {
+                id: name("rfq-1"),
+                want_symbol: name("kwh"),
+                want_quantity: Amount(40),
+                pay_symbol: name("usd"),
+                deadline_height: 120,
+            }),
+            Operation::SubmitQuote(SubmitQuote {
+                rfq: name("rfq-1"),
+                quote: name("q-1"),
+                unit_price: Amount(7),
+            }),
+            Operation::AcceptQuote(AcceptQuote {
+                rfq: name("rfq-1"),
+                quote: name("q-1"),
+            }),
+            Operation::CloseRfq(CloseRfq { rfq: name("rfq-1") }),
+            Operation::OpenMarket(OpenMarket {
+                id: name("energy"),
+                base: name("kwh"),
+                quote: name("usd"),
+                interval_blocks: 4,
+            }),
+            Operation::PlaceOrder(PlaceOrder {
+                market: name("energy"),
+                order: name("o-1"),
+                side: Side::Sell,
+                quantity: Amount(10),
+                limit_price: Amount(3),
+            }),
+            Operation::CancelOrder(CancelOrder {
+                market: name("energy"),
+                order: name("o-1"),
+            }),
+            Operation::ClearMarket(ClearMarket {
+                market: name("energy"),
             }),
         ],
         memo: "golden-app".into(),

@@ -38,6 +38,18 @@ pub enum StateKey {
     Frozen(Name, AccountId),
     /// An anchored document and its versions.
     Document(Name),
+    /// A request for quote, its quotes and their escrow.
+    Rfq(Name),
+    /// A double-auction market with its open orders and their escrow.
+    Market(Name),
+    /// An oracle feed: its device, latest readings and thresholds.
+    Feed(Name),
+    /// A captured EPCIS event.
+    EpcisEvent(Name),
+    /// The EPCIS events naming an asset, oldest first.
+    EpcisTrail(Name),
+    /// The parent an asset is currently packed in (EPCIS aggregation).
+    ContainedIn(Name),
 }
 
 impl StateKey {
@@ -64,6 +76,12 @@ impl fmt::Display for StateKey {
             Self::Hold(n) => write!(f, "hold/{n}"),
             Self::Frozen(n, a) => write!(f, "frozen/{n}/{a}"),
             Self::Document(n) => write!(f, "document/{n}"),
+            Self::Rfq(n) => write!(f, "rfq/{n}"),
+            Self::Market(n) => write!(f, "market/{n}"),
+            Self::Feed(n) => write!(f, "feed/{n}"),
+            Self::EpcisEvent(n) => write!(f, "epcis/event/{n}"),
+            Self::EpcisTrail(n) => write!(f, "epcis/trail/{n}"),
+            Self::ContainedIn(n) => write!(f, "epcis/contained-in/{n}"),
         }
     }
 }
@@ -71,7 +89,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, asset/<id>, document/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
@@ -97,6 +115,12 @@ impl FromStr for StateKey {
             ["hold", n] => Self::Hold(name(n)?),
             ["frozen", n, a] => Self::Frozen(name(n)?, account(a)?),
             ["document", n] => Self::Document(name(n)?),
+            ["rfq", n] => Self::Rfq(name(n)?),
+            ["market", n] => Self::Market(name(n)?),
+            ["feed", n] => Self::Feed(name(n)?),
+            ["epcis", "event", n] => Self::EpcisEvent(name(n)?),
+            ["epcis", "trail", n] => Self::EpcisTrail(name(n)?),
+            ["epcis", "contained-in", n] => Self::ContainedIn(name(n)?),
             _ => return Err(bad()),
         })
     }
@@ -125,6 +149,12 @@ mod tests {
             StateKey::Hold(usd.clone()),
             StateKey::Frozen(usd.clone(), a),
             StateKey::Document(usd.clone()),
+            StateKey::Rfq(usd.clone()),
+            StateKey::Market(usd.clone()),
+            StateKey::Feed(usd.clone()),
+            StateKey::EpcisEvent(usd.clone()),
+            StateKey::EpcisTrail(usd.clone()),
+            StateKey::ContainedIn(usd.clone()),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -137,6 +167,7 @@ mod tests {
             "token/usd/extra",
             "asset/usd/extra",
             "asset/USD",
+            "feed/usd/extra",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

@@ -133,3 +133,203 @@ impl Document {
     /// Most versions a document keeps.
     pub const MAX_VERSIONS: usize = 256;
 }
+
+/// One accepted oracle reading.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Reading {
+    /// Fixed point: `value × 10^-scale` of the feed's unit.
+    pub value: i64,
+    /// When the device observed it (Unix milliseconds, the device's clock).
+    pub observed_at_ms: u64,
+    /// The height of the block that recorded it.
+    pub height: u64,
+}
+
+/// The excursion record of a threshold. Sticky: once a reading fell outside the range the
+/// breach stays, whatever later readings say (a cold-chain excursion is not undone by
+/// cooling down again); only more breaches update it.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Breach {
+    /// Height of the block that recorded the first breaching reading.
+    pub first_height: u64,
+    /// Device time of the first breaching reading.
+    pub first_observed_at_ms: u64,
+    /// How many accepted readings fell outside the range.
+    pub count: u64,
+    /// The latest breaching value and its device time.
+    pub last_value: i64,
+    pub last_observed_at_ms: u64,
+}
+
+/// A named inclusive range on a feed, in the feed's fixed-point units.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Threshold {
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub set_at: u64,
+    /// `Some` from the first reading outside the range on; never cleared.
+    pub breach: Option<Breach>,
+}
+
+impl Threshold {
+    /// Whether `value` lies outside the range.
+    pub fn is_outside(&self, value: i64) -> bool {
+        self.min.is_some_and(|min| value < min) || self.max.is_some_and(|max| value > max)
+    }
+
+    /// Whether a reading ever fell outside the range.
+    pub const fn is_breached(&self) -> bool {
+        self.breach.is_some()
+    }
+}
+
+/// An oracle feed: a registered device key whose signed readings the ledger accepts in
+/// strictly increasing time order, its recent readings and its thresholds.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Feed {
+    pub owner: AccountId,
+    pub kind: Name,
+    pub unit: String,
+    pub scale: u8,
+    /// The key that must sign every reading.
+    pub device: AccountId,
+    pub registered_at: u64,
+    /// How many readings were accepted.
+    pub count: u64,
+    /// The latest accepted reading.
+    pub last: Option<Reading>,
+    /// The latest accepted readings, oldest first, at most [`Feed::WINDOW`].
+    pub window: Vec<Reading>,
+    pub thresholds: std::collections::BTreeMap<Name, Threshold>,
+}
+
+impl Feed {
+    /// How many recent readings a feed keeps.
+    pub const WINDOW: usize = 16;
+    /// Most thresholds on one feed.
+    pub const MAX_THRESHOLDS: usize = 16;
+}
+
+/// A captured EPCIS event, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct EpcisRecord {
+    pub event: weft_types::CaptureEpcisEvent,
+    pub recorder: AccountId,
+    pub recorded_at: u64,
+}
+
+/// The ids of the EPCIS events that name one asset, oldest first: its provenance trail.
+pub type EpcisTrail = Vec<Name>;
+
+impl EpcisRecord {
+    /// Most events one asset's trail keeps.
+    pub const MAX_TRAIL: usize = 1024;
+}
+
+// ---- market: requests for quote and double-auction markets ----
+
+/// Where a request for quote stands.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RfqStatus {
+    /// Takes quotes until the deadline; one may be accepted until it is closed.
+    Open,
+    /// One quote was accepted and settled; other quotes wait in escrow for the close.
+    Accepted { quote: Name, at_height: u64 },
+    /// Final: every quote still in escrow was refunded.
+    Closed { at_height: u64 },
+}
+
+/// A quote on a request: its price and the quoter's tokens in escrow.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RfqQuote {
+    pub id: Name,
+    pub quoter: AccountId,
+    /// Pay-token units per unit of the wanted token.
+    pub unit_price: Amount,
+    /// Units of the wanted token in escrow: the request's quantity until settled or refunded,
+    /// then zero.
+    pub escrow: Amount,
+    pub submitted_at: u64,
+}
+
+/// A request for quote: the requester wants `want_quantity` of `want_symbol`, paying in
+/// `pay_symbol`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Rfq {
+    pub requester: AccountId,
+    pub want_symbol: Name,
+    pub want_quantity: Amount,
+    pub pay_symbol: Name,
+    pub deadline_height: u64,
+    pub created_at: u64,
+    pub status: RfqStatus,
+    /// In submission order.
+    pub quotes: Vec<RfqQuote>,
+}
+
+impl Rfq {
+    /// Most quotes one request takes.
+    pub const MAX_QUOTES: usize = 64;
+
+    /// Units of `symbol` this request holds in escrow (counted in the token's supply).
+    pub fn escrow_of(&self, symbol: &Name) -> u128 {
+        if *symbol != self.want_symbol {
+            return 0;
+        }
+        self.quotes
+            .iter()
+            .fold(0u128, |sum, q| sum.saturating_add(q.escrow.0))
+    }
+}
+
+/// An open order of a double-auction market.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct MarketOrder {
+    pub id: Name,
+    pub owner: AccountId,
+    pub side: weft_types::Side,
+    /// Units of base still to trade.
+    pub quantity: Amount,
+    /// Quote units per unit of base.
+    pub limit_price: Amount,
+    pub placed_at: u64,
+    /// In escrow for this order: `quantity` of base (sell) or `quantity * limit_price` of
+    /// quote (buy).
+    pub escrow: Amount,
+}
+
+/// A periodic double-auction market and its open orders.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Market {
+    pub creator: AccountId,
+    pub base: Name,
+    pub quote: Name,
+    pub interval_blocks: u64,
+    pub opened_at: u64,
+    /// Height of the last clearing (the opening height before the first).
+    pub last_cleared_at: u64,
+    /// Price of the last clearing that traded.
+    pub last_price: Option<Amount>,
+    /// Units of base traded over the market's life.
+    pub traded_volume: Amount,
+    /// Open orders in placement order.
+    pub orders: Vec<MarketOrder>,
+}
+
+impl Market {
+    /// Most open orders one market keeps; bounded so one clearing's fill events stay within
+    /// a receipt's event limit.
+    pub const MAX_ORDERS: usize = 250;
+
+    /// Units of `symbol` this market holds in escrow (counted in the token's supply).
+    pub fn escrow_of(&self, symbol: &Name) -> u128 {
+        self.orders
+            .iter()
+            .filter(|o| match o.side {
+                weft_types::Side::Sell => *symbol == self.base,
+                weft_types::Side::Buy => *symbol == self.quote,
+            })
+            .fold(0u128, |sum, o| sum.saturating_add(o.escrow.0))
+    }
+}

@@ -22,11 +22,17 @@ pub use error::{ErrorCode, TxError};
 pub use genesis::{Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator};
 pub use ids::{AccountId, Amount, ChainId, Hash, IdError, Name, SignatureBytes};
 pub use operation::{
+    AcceptQuote, CancelOrder, ClearMarket, CloseRfq, OpenMarket, PlaceOrder, RequestQuote, Side,
+    SubmitQuote,
+};
+pub use operation::{
     AmendDocument, AnchorDocument, AssignRole, Attributes, Burn, CancelHold, DefineToken, Hold,
     MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTES, MAX_FAN, MAX_PARTIES, Mint, MultiTransfer, Operation,
     RegisterAccount, RegisterOrganization, ReleaseHold, RevokeRole, SetFrozen, SignDocument,
     Transfer, TransferLeg, UnknownOperation,
 };
+pub use operation::{CaptureEpcisEvent, EpcisAction, EpcisKind, SensorReport};
+pub use operation::{MAX_FEED_SCALE, PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
 pub use operation::{
     MergeAssets, NewAsset, RegisterAsset, RetireAsset, SetAssetAttributes, SplitAsset,
     TransferAsset, TransformAssets,

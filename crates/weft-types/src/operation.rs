@@ -252,6 +252,262 @@ pub struct RetireAsset {
     pub reason: String,
 }
 
+// ---- supply chain: GS1 EPCIS 2.0-shaped events ----
+
+/// EPCIS `action`: what the event does to the objects' lifecycle.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EpcisAction {
+    Add,
+    Observe,
+    Delete,
+}
+
+/// The EPCIS event types Weft records; object ids are Weft asset ids.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum EpcisKind {
+    /// Something happened to objects (commissioned, shipped, received, dispensed...).
+    ObjectEvent {
+        action: EpcisAction,
+        epc_list: Vec<Name>,
+    },
+    /// Objects were packed into (ADD) or unpacked from (DELETE) a parent, or observed inside it.
+    AggregationEvent {
+        action: EpcisAction,
+        parent_id: Name,
+        child_epcs: Vec<Name>,
+    },
+    /// Inputs were consumed to make outputs (e.g. bulk vaccine filled into vials).
+    TransformationEvent {
+        transformation_id: Option<Name>,
+        input_epc_list: Vec<Name>,
+        output_epc_list: Vec<Name>,
+    },
+}
+
+/// One sensor measurement attached to an event, in integer fixed point (`value × 10^-scale`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SensorReport {
+    /// e.g. `gs1:Temperature`.
+    pub kind: String,
+    pub value: i64,
+    pub scale: u8,
+    pub uom: String,
+}
+
+/// Captures one EPCIS 2.0 event: what (kind and objects), when (`event_time_ms`, offset),
+/// where (`read_point`, `biz_location`) and why (`biz_step`, `disposition`, transactions).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CaptureEpcisEvent {
+    pub event_id: Name,
+    pub kind: EpcisKind,
+    pub event_time_ms: u64,
+    /// e.g. `+01:00`.
+    pub event_time_zone_offset: String,
+    /// CBV business step, e.g. `shipping`, `receiving`, `dispensing`.
+    pub biz_step: String,
+    /// CBV disposition, e.g. `in_transit`, `in_progress`, `expired`.
+    pub disposition: String,
+    /// Where it happened, e.g. an SGLN URN.
+    pub read_point: String,
+    /// Where the objects are afterwards.
+    pub biz_location: String,
+    /// (type, id) of business transactions, e.g. (`po`, `urn:...`).
+    pub biz_transactions: Vec<(String, String)>,
+    pub sensor_reports: Vec<SensorReport>,
+}
+
+impl CaptureEpcisEvent {
+    fn check_limits(&self) -> Result<(), DecodeError> {
+        let objects = match &self.kind {
+            EpcisKind::ObjectEvent { epc_list, .. } => epc_list.len(),
+            EpcisKind::AggregationEvent { child_epcs, .. } => child_epcs.len() + 1,
+            EpcisKind::TransformationEvent {
+                input_epc_list,
+                output_epc_list,
+                ..
+            } => input_epc_list.len() + output_epc_list.len(),
+        };
+        check_len("epcs", objects, MAX_FAN * 2)?;
+        for text in [
+            &self.event_time_zone_offset,
+            &self.biz_step,
+            &self.disposition,
+            &self.read_point,
+            &self.biz_location,
+        ] {
+            check_len("epcis field", text.len(), MAX_TEXT_BYTES)?;
+        }
+        check_len("biz_transactions", self.biz_transactions.len(), 16)?;
+        check_len("sensor_reports", self.sensor_reports.len(), 16)?;
+        for (t, id) in &self.biz_transactions {
+            check_len("biz_transaction", t.len() + id.len(), MAX_TEXT_BYTES)?;
+        }
+        for r in &self.sensor_reports {
+            check_len("sensor report", r.kind.len() + r.uom.len(), MAX_TEXT_BYTES)?;
+        }
+        Ok(())
+    }
+}
+
+// ---- oracle: registered device feeds, signed readings, thresholds ----
+
+/// Largest fixed-point exponent of a feed: a reading means `value × 10^-scale`, and an i64
+/// holds at most 18 decimal digits.
+pub const MAX_FEED_SCALE: u8 = 18;
+
+/// Registers a data feed (a sensor or meter); the signer becomes its owner.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RegisterFeed {
+    pub id: Name,
+    /// What is measured, e.g. `temperature`, `energy-produced`.
+    pub kind: Name,
+    /// Unit of the scaled value, e.g. `Cel`, `kWh`.
+    pub unit: String,
+    /// Fixed-point exponent: value 25 with scale 1 means 2.5 `unit`.
+    pub scale: u8,
+    /// The device's Ed25519 key: every reading must carry its signature. It need not be a
+    /// registered account (a gateway account can submit what the device signed).
+    pub device: AccountId,
+}
+
+/// A reading of a feed, signed by the feed's device (as signer or co-signer).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct PostReading {
+    pub feed: Name,
+    /// Fixed point, in units of `10^-scale` of the feed's unit.
+    pub value: i64,
+    /// When the device observed the value (Unix milliseconds); strictly increasing per feed.
+    pub observed_at_ms: u64,
+}
+
+/// Sets a named range on a feed (owner only); readings outside it record a breach.
+/// Bounds are inclusive and in the feed's fixed-point units; `None` is unbounded.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetThreshold {
+    pub feed: Name,
+    pub name: Name,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// Removes a threshold that never breached (owner only).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RemoveThreshold {
+    pub feed: Name,
+    pub name: Name,
+}
+
+impl RegisterFeed {
+    fn check_limits(&self) -> Result<(), DecodeError> {
+        check_len("unit", self.unit.len(), MAX_TEXT_BYTES)?;
+        if self.scale > MAX_FEED_SCALE {
+            return Err(DecodeError::LimitExceeded(format!(
+                "scale: {} > {MAX_FEED_SCALE}",
+                self.scale
+            )));
+        }
+        Ok(())
+    }
+}
+
+// ---- market: request for quote, periodic double auction, DvP settlement ----
+
+/// Asks for quotes: the signer wants to buy `want_quantity` units of `want_symbol` and pays in
+/// `pay_symbol`. Quotes are accepted while the height is at most `deadline_height`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RequestQuote {
+    pub id: Name,
+    pub want_symbol: Name,
+    pub want_quantity: Amount,
+    pub pay_symbol: Name,
+    pub deadline_height: u64,
+}
+
+/// Quotes a price per unit for an open request; escrows the quoter's `want_quantity` of the
+/// wanted token until the quote is accepted or the request closes.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SubmitQuote {
+    pub rfq: Name,
+    pub quote: Name,
+    /// Amount of the request's `pay_symbol` per unit of its `want_symbol`.
+    pub unit_price: Amount,
+}
+
+/// The requester accepts one quote: delivery (from escrow) and payment settle atomically.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct AcceptQuote {
+    pub rfq: Name,
+    pub quote: Name,
+}
+
+/// Closes a request and refunds every quote still in escrow (by the requester at any time,
+/// by anyone after the deadline).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CloseRfq {
+    pub rfq: Name,
+}
+
+/// Opens a periodic double-auction market trading `base` against `quote`, cleared at most
+/// once every `interval_blocks` blocks.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct OpenMarket {
+    pub id: Name,
+    pub base: Name,
+    pub quote: Name,
+    pub interval_blocks: u64,
+}
+
+/// Which side of a market an order is on.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    BorshSerialize,
+    BorshDeserialize,
+    Serialize,
+    Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Buys base, pays quote; escrows `quantity * limit_price` of quote.
+    Buy,
+    /// Sells base, receives quote; escrows `quantity` of base.
+    Sell,
+}
+
+/// Places a limit order for the next clearing; escrows what it may have to deliver.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct PlaceOrder {
+    pub market: Name,
+    pub order: Name,
+    pub side: Side,
+    /// Units of base.
+    pub quantity: Amount,
+    /// Quote units per unit of base: the most a buyer pays, the least a seller accepts.
+    pub limit_price: Amount,
+}
+
+/// Withdraws an open order (owner only) and refunds its escrow.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CancelOrder {
+    pub market: Name,
+    pub order: Name,
+}
+
+/// Runs one uniform-price clearing of a market and settles every fill.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct ClearMarket {
+    pub market: Name,
+}
+
 macro_rules! operations {
     ($( $tag:literal => $variant:ident($ty:ident), $perm:literal; )*) => {
         /// One instruction of a transaction.
@@ -319,6 +575,19 @@ operations! {
     30 => AnchorDocument(AnchorDocument), "document.anchor";
     31 => AmendDocument(AmendDocument), "document.amend";
     32 => SignDocument(SignDocument), "document.sign";
+    40 => RegisterFeed(RegisterFeed), "oracle.register";
+    41 => PostReading(PostReading), "oracle.post";
+    42 => SetThreshold(SetThreshold), "oracle.threshold";
+    43 => RemoveThreshold(RemoveThreshold), "oracle.threshold";
+    50 => RequestQuote(RequestQuote), "market.rfq";
+    51 => SubmitQuote(SubmitQuote), "market.quote";
+    52 => AcceptQuote(AcceptQuote), "market.accept";
+    53 => CloseRfq(CloseRfq), "market.cancel";
+    54 => OpenMarket(OpenMarket), "market.open";
+    55 => PlaceOrder(PlaceOrder), "market.order";
+    56 => CancelOrder(CancelOrder), "market.cancel";
+    57 => ClearMarket(ClearMarket), "market.clear";
+    60 => CaptureEpcisEvent(CaptureEpcisEvent), "epcis.capture";
 }
 
 impl Operation {
@@ -387,6 +656,9 @@ impl Operation {
                 check_len("parties", op.parties.len(), MAX_PARTIES)
             }
             Self::AmendDocument(op) => check_len("uri", op.uri.len(), MAX_TEXT_BYTES),
+            Self::RegisterFeed(op) => op.check_limits(),
+            Self::PostReading(_) | Self::SetThreshold(_) | Self::RemoveThreshold(_) => Ok(()),
+            Self::CaptureEpcisEvent(op) => op.check_limits(),
             Self::AssignRole(_)
             | Self::RevokeRole(_)
             | Self::TransferAsset(_)
@@ -397,7 +669,15 @@ impl Operation {
             | Self::ReleaseHold(_)
             | Self::CancelHold(_)
             | Self::SetFrozen(_)
-            | Self::SignDocument(_) => Ok(()),
+            | Self::SignDocument(_)
+            | Self::RequestQuote(_)
+            | Self::SubmitQuote(_)
+            | Self::AcceptQuote(_)
+            | Self::CloseRfq(_)
+            | Self::OpenMarket(_)
+            | Self::PlaceOrder(_)
+            | Self::CancelOrder(_)
+            | Self::ClearMarket(_) => Ok(()),
         }
     }
 }

@@ -3,7 +3,10 @@
 mod access;
 mod asset;
 mod document;
+mod epcis;
 mod identity;
+mod market;
+mod oracle;
 mod token;
 
 use weft_types::Operation;
@@ -36,5 +39,18 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::AnchorDocument(op) => document::anchor(ctx, op),
         Operation::AmendDocument(op) => document::amend(ctx, op),
         Operation::SignDocument(op) => document::sign(ctx, op),
+        Operation::RequestQuote(op) => market::request_quote(ctx, op),
+        Operation::SubmitQuote(op) => market::submit_quote(ctx, op),
+        Operation::AcceptQuote(op) => market::accept_quote(ctx, op),
+        Operation::CloseRfq(op) => market::close_rfq(ctx, op),
+        Operation::OpenMarket(op) => market::open_market(ctx, op),
+        Operation::PlaceOrder(op) => market::place_order(ctx, op),
+        Operation::CancelOrder(op) => market::cancel_order(ctx, op),
+        Operation::ClearMarket(op) => market::clear_market(ctx, op),
+        Operation::RegisterFeed(op) => oracle::register(ctx, op),
+        Operation::PostReading(op) => oracle::post(ctx, op),
+        Operation::SetThreshold(op) => oracle::set_threshold(ctx, op),
+        Operation::RemoveThreshold(op) => oracle::remove_threshold(ctx, op),
+        Operation::CaptureEpcisEvent(op) => epcis::capture(ctx, op),
     }
 }
