@@ -189,6 +189,22 @@ fn apply_transaction(
         }
     }
     let events = tcx.take_events();
+    // Receipts are bounded like everything else a node stores and serves; a transaction
+    // that would emit more events than a receipt may carry is refused as a whole.
+    if outcome.is_ok() && events.len() > weft_types::limits::MAX_EVENTS {
+        let last = u32::try_from(tx.operations.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        outcome = Err((
+            ExecError::tx(
+                ErrorCode::Oversized,
+                format!(
+                    "{} events exceed the {} a receipt may carry",
+                    events.len(),
+                    weft_types::limits::MAX_EVENTS
+                ),
+            ),
+            last as usize,
+        ));
+    }
     let receipt = match outcome {
         Ok(()) => {
             overlay.put(&StateKey::Nonce(tx.signer), &(expected + 1));

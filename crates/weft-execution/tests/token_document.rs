@@ -530,3 +530,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_transaction_emitting_more_events_than_a_receipt_holds_is_refused_whole() {
+    let mut w = World::new();
+    let [a, b, _] = [
+        w.people[0].clone(),
+        w.people[1].clone(),
+        w.people[2].clone(),
+    ];
+    let legs = |n: usize| {
+        (0..n)
+            .map(|_| TransferLeg {
+                symbol: name("usd"),
+                from: a.account(),
+                to: b.account(),
+                amount: Amount(1),
+            })
+            .collect::<Vec<_>>()
+    };
+    // 5 × 60 legs = 300 transfer events > 256.
+    let ops: Vec<Operation> = (0..5)
+        .map(|_| Operation::MultiTransfer(MultiTransfer { legs: legs(60) }))
+        .collect();
+    assert_eq!(code(&w.run(&a, ops)), Some(ErrorCode::Oversized));
+    assert_eq!(w.balance("usd", &a.account()), 1000);
+    // 4 × 60 = 240 events fit.
+    let ops: Vec<Operation> = (0..4)
+        .map(|_| Operation::MultiTransfer(MultiTransfer { legs: legs(60) }))
+        .collect();
+    assert_eq!(w.run(&a, ops), TxStatus::Success);
+    assert_eq!(w.balance("usd", &a.account()), 760);
+}
