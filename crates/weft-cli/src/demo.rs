@@ -15,8 +15,9 @@ use weft_client::{
     Client, ClientError, Keypair, RecordProof, TrustAnchor, TxBuilder, verify_bundle,
 };
 use weft_types::{
-    AccountId, Amount, DefineToken, ErrorCode, Genesis, Mint, Name, Operation, RegisterAccount,
-    RegisterOrganization, Transfer, TxStatus,
+    AccountId, Amount, CaptureEpcisEvent, DefineToken, EpcisAction, EpcisKind, ErrorCode, Genesis,
+    Mint, Name, Operation, PostReading, RegisterAccount, RegisterAsset, RegisterFeed,
+    RegisterOrganization, SetThreshold, Transfer, TransferAsset, TxStatus,
 };
 
 use crate::{
@@ -42,7 +43,7 @@ pub struct DemoArgs {
 }
 
 /// The scenarios `weft demo` knows.
-const SCENARIOS: &[&str] = &["payment"];
+const SCENARIOS: &[&str] = &["payment", "cold-chain"];
 
 #[derive(Serialize)]
 struct Step {
@@ -118,6 +119,10 @@ struct Cast {
     issuer: Keypair,
     alice: Keypair,
     bob: Keypair,
+    manufacturer: Keypair,
+    clinic: Keypair,
+    /// A temperature logger's key: it signs its readings, and is no account of its own.
+    sensor: Keypair,
 }
 
 fn load_or_create(dir: &Path, name: &str) -> Result<Keypair> {
@@ -141,6 +146,9 @@ fn prepare(data_dir: &Path) -> Result<(Genesis, Cast)> {
         issuer: load_or_create(&key_dir, "central-bank")?,
         alice: load_or_create(&key_dir, "alice")?,
         bob: load_or_create(&key_dir, "bob")?,
+        manufacturer: load_or_create(&key_dir, "manufacturer")?,
+        clinic: load_or_create(&key_dir, "clinic")?,
+        sensor: load_or_create(&key_dir, "sensor")?,
     };
     let genesis_path = data_dir.join("genesis.json");
     let genesis = if genesis_path.exists() {
@@ -208,6 +216,7 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
     for scenario in selected {
         let report = match scenario {
             "payment" => payment(&client, &genesis, &cast).await,
+            "cold-chain" => cold_chain(&client, &genesis, &cast).await,
             _ => unreachable_scenario(scenario),
         };
         if !out.json {
@@ -268,7 +277,7 @@ fn print_report(report: &ScenarioReport) {
     );
     for step in &report.steps {
         println!(
-            "  {} {:<42} {}",
+            "  {} {:<48} {}",
             if step.passed { "✓" } else { "✗" },
             step.name,
             step.detail
@@ -284,11 +293,21 @@ struct Actor<'a> {
 impl Actor<'_> {
     /// Signs `ops` by `key`, submits, waits; returns the receipt status or the refusal.
     async fn send(&self, key: &Keypair, ops: Vec<Operation>) -> Result<TxStatus, ClientError> {
+        self.send_signed(&[key], ops).await
+    }
+
+    /// Signed by `keys[0]` (whose nonce it uses) and co-signed by the others.
+    async fn send_signed(
+        &self,
+        keys: &[&Keypair],
+        ops: Vec<Operation>,
+    ) -> Result<TxStatus, ClientError> {
+        let key = keys[0];
         let nonce = self.client.next_nonce(&key.account()).await?;
         let stx = TxBuilder::new(self.chain_id.clone(), key.account())
             .nonce(nonce)
             .ops(ops)
-            .sign(&[key]);
+            .sign(keys);
         let committed = self
             .client
             .submit_and_wait(&stx, Duration::from_secs(20))
@@ -488,4 +507,259 @@ fn describe(result: &Result<TxStatus, ClientError>) -> String {
         Ok(status) => format!("unexpectedly accepted: {status:?}"),
         Err(e) => e.to_string(),
     }
+}
+
+/// A vaccine lot is commissioned, its temperature logger registered with a 2–8 °C cold-chain
+/// range, readings arrive signed by the logger, one excursion is recorded as a sticky
+/// breach, the lot ships to a clinic, and each step leaves a GS1 EPCIS event on the lot's
+/// provenance trail. Readings the logger did not sign, or that go back in time, are refused.
+async fn cold_chain(client: &Client, genesis: &Genesis, cast: &Cast) -> ScenarioReport {
+    let mut s = Scenario::new("cold-chain");
+    if let Err(e) = cold_chain_steps(client, genesis, cast, &mut s).await {
+        s.step("unexpected error", false, format!("{e:#}"));
+    }
+    s.report
+}
+
+fn epcis(
+    id: &str,
+    kind: EpcisKind,
+    time_ms: u64,
+    biz_step: &str,
+    disposition: &str,
+    location: &str,
+) -> Operation {
+    Operation::CaptureEpcisEvent(CaptureEpcisEvent {
+        event_id: name(id),
+        kind,
+        event_time_ms: time_ms,
+        event_time_zone_offset: "+00:00".into(),
+        biz_step: biz_step.into(),
+        disposition: disposition.into(),
+        read_point: location.into(),
+        biz_location: location.into(),
+        biz_transactions: vec![],
+        sensor_reports: vec![],
+    })
+}
+
+async fn cold_chain_steps(
+    client: &Client,
+    genesis: &Genesis,
+    cast: &Cast,
+    s: &mut Scenario,
+) -> Result<()> {
+    let actor = Actor {
+        client,
+        chain_id: genesis.chain_id.clone(),
+    };
+    if !actor.registered(&cast.manufacturer.account()).await {
+        let mut ops = Vec::new();
+        for (id, display) in [
+            ("pharma", "Vaccine manufacturer"),
+            ("clinic", "Vaccination clinic"),
+        ] {
+            ops.push(Operation::RegisterOrganization(RegisterOrganization {
+                id: name(id),
+                display_name: display.into(),
+            }));
+        }
+        ops.push(Operation::RegisterAccount(RegisterAccount {
+            account: cast.manufacturer.account(),
+            organization: name("pharma"),
+            roles: vec![name("custodian"), name("sensor-operator"), name("member")],
+        }));
+        ops.push(Operation::RegisterAccount(RegisterAccount {
+            account: cast.clinic.account(),
+            organization: name("clinic"),
+            roles: vec![name("member")],
+        }));
+        s.commit(
+            &actor,
+            &cast.operator,
+            "operator onboards manufacturer and clinic",
+            ops,
+        )
+        .await?;
+    }
+    // Ids unique per run, so the demo can run again on the same ledger.
+    let run = client.status().await?["height"].as_u64().unwrap_or(0);
+    let (lot, feed) = (format!("lot-{run}"), format!("logger-{run}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let site = "urn:epc:id:sgln:0614141.00777.0";
+    let clinic_site = "urn:epc:id:sgln:0614141.00999.0";
+
+    s.commit(
+        &actor,
+        &cast.manufacturer,
+        "manufacturer commissions the lot",
+        vec![
+            Operation::RegisterAsset(RegisterAsset {
+                id: name(&lot),
+                class: name("vaccine-lot"),
+                owner: cast.manufacturer.account(),
+                attributes: vec![
+                    ("gtin".into(), "09506000134352".into()),
+                    ("doses".into(), "500".into()),
+                ],
+            }),
+            epcis(
+                &format!("{lot}-commissioned"),
+                EpcisKind::ObjectEvent {
+                    action: EpcisAction::Add,
+                    epc_list: vec![name(&lot)],
+                },
+                now,
+                "commissioning",
+                "active",
+                site,
+            ),
+        ],
+    )
+    .await?;
+    s.commit(
+        &actor,
+        &cast.manufacturer,
+        "a logger guards 2.0–8.0 °C",
+        vec![
+            Operation::RegisterFeed(RegisterFeed {
+                id: name(&feed),
+                kind: name("temperature"),
+                unit: "CEL".into(),
+                scale: 1,
+                device: cast.sensor.account(),
+            }),
+            Operation::SetThreshold(SetThreshold {
+                feed: name(&feed),
+                name: name("cold-chain"),
+                min: Some(20),
+                max: Some(80),
+            }),
+        ],
+    )
+    .await?;
+    let reading = |value: i64, at: u64| {
+        Operation::PostReading(PostReading {
+            feed: name(&feed),
+            value,
+            observed_at_ms: at,
+        })
+    };
+    let status = actor
+        .send_signed(
+            &[&cast.manufacturer, &cast.sensor],
+            vec![reading(45, now + 1_000), reading(52, now + 2_000)],
+        )
+        .await?;
+    s.report.transactions += 1;
+    s.step(
+        "logger reports 4.5 °C and 5.2 °C",
+        status == TxStatus::Success,
+        format!("{status:?}"),
+    );
+    s.refused(
+        &actor,
+        &cast.manufacturer,
+        "a reading the logger did not sign is refused",
+        ErrorCode::MissingSignature,
+        vec![reading(40, now + 3_000)],
+    )
+    .await;
+    let back_in_time = actor
+        .send_signed(&[&cast.manufacturer, &cast.sensor], vec![reading(40, now)])
+        .await;
+    let refused = matches!(&back_in_time, Err(e) if e.code() == Some(ErrorCode::InvalidArgument));
+    s.step(
+        "a reading back in time is refused",
+        refused,
+        describe(&back_in_time),
+    );
+    let status = actor
+        .send_signed(
+            &[&cast.manufacturer, &cast.sensor],
+            vec![reading(93, now + 4_000), reading(61, now + 5_000)],
+        )
+        .await?;
+    s.report.transactions += 1;
+    s.step(
+        "an excursion to 9.3 °C, then back to 6.1 °C",
+        status == TxStatus::Success,
+        format!("{status:?}"),
+    );
+
+    let state = client.state(&format!("feed/{feed}"), true, None).await?;
+    let breach = &state["value"]["thresholds"]["cold-chain"]["breach"];
+    let sticky = breach["last_value"] == 93 && state["value"]["last"]["value"] == 61;
+    s.step(
+        "the breach is recorded and stays",
+        sticky,
+        format!("breach {breach}"),
+    );
+    let bundle: weft_client::ProofBundle =
+        serde_json::from_value(state["proof"].clone()).context("proof bundle")?;
+    let anchor = TrustAnchor {
+        chain_id: genesis.chain_id.clone(),
+        validators: genesis.validators.iter().map(|v| v.account).collect(),
+    };
+    s.step(
+        "the breach record verifies offline",
+        verify_bundle(&bundle, &anchor).is_ok(),
+        bundle.reference.clone(),
+    );
+
+    s.commit(
+        &actor,
+        &cast.manufacturer,
+        "the lot ships to the clinic",
+        vec![
+            Operation::TransferAsset(TransferAsset {
+                id: name(&lot),
+                to: cast.clinic.account(),
+            }),
+            epcis(
+                &format!("{lot}-shipped"),
+                EpcisKind::ObjectEvent {
+                    action: EpcisAction::Observe,
+                    epc_list: vec![name(&lot)],
+                },
+                now + 6_000,
+                "shipping",
+                "in_transit",
+                site,
+            ),
+        ],
+    )
+    .await?;
+    s.commit(
+        &actor,
+        &cast.clinic,
+        "the clinic records receipt",
+        vec![epcis(
+            &format!("{lot}-received"),
+            EpcisKind::ObjectEvent {
+                action: EpcisAction::Observe,
+                epc_list: vec![name(&lot)],
+            },
+            now + 7_000,
+            "receiving",
+            "in_progress",
+            clinic_site,
+        )],
+    )
+    .await?;
+    let trail = client
+        .state(&format!("epcis/trail/{lot}"), false, None)
+        .await?;
+    let steps = trail["value"].as_array().map_or(0, Vec::len);
+    s.step(
+        "the lot's provenance trail has 3 EPCIS events",
+        steps == 3,
+        format!("{}", trail["value"]),
+    );
+    let asset = client.state(&format!("asset/{lot}"), false, None).await?;
+    let owner_ok = asset["value"]["owner"] == serde_json::json!(cast.clinic.account());
+    s.step("the clinic owns the lot", owner_ok, "asset owner updated");
+    Ok(())
 }
