@@ -1,0 +1,295 @@
+//! Transition guards: CEL expressions (the `cel` crate) compiled once and evaluated against
+//! integer, unsigned, text, boolean and timestamp variables.
+//!
+//! Guards are pure and deterministic. Compilation refuses what could make two nodes differ
+//! or bring floating point in: double literals and the `double()` conversion, map literals
+//! and comprehension macros (`all`, `exists`, `map`, `filter`…, which would iterate the
+//! interpreter's unordered maps), and any variable that is not declared. Inputs carry no
+//! floats by construction. The interpreter is called behind `catch_unwind`, so a defect in
+//! it refuses the guard instead of stopping the node.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
+};
+
+use cel::{
+    Context, Env, Program, Value,
+    common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue},
+};
+use serde::{Serialize, Serializer, ser::Error as _};
+
+use super::template::{TemplateErrorKind, limits};
+
+/// Variables every guard may use besides the template's parameters.
+pub const BUILTIN_VARIABLES: [&str; 3] = ["instance", "state", "now"];
+
+/// Why a guard could not be compiled or evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GuardError {
+    #[error("guard is {0} bytes, more than the {max} allowed", max = limits::MAX_GUARD_BYTES)]
+    TooLong(usize),
+    #[error("guard does not compile: {0}")]
+    Syntax(String),
+    #[error("guard uses floating point ({0}); guards use integers only")]
+    Float(String),
+    #[error("guard uses {0}, which is not allowed in guards")]
+    Unsupported(String),
+    #[error("guard refers to `{0}`, which is not a parameter, `instance`, `state` or `now`")]
+    UnknownVariable(String),
+    #[error("guard input `{0}` cannot be given to CEL: {1}")]
+    BadInput(String, String),
+    #[error("guard failed: {0}")]
+    Evaluation(String),
+    #[error("guard evaluated to {0}, not a bool")]
+    NotBool(String),
+}
+
+impl GuardError {
+    /// The template validation error kind for a compile-time failure.
+    pub const fn kind(&self) -> TemplateErrorKind {
+        match self {
+            Self::TooLong(_) => TemplateErrorKind::TooLarge,
+            Self::Float(_) => TemplateErrorKind::GuardFloat,
+            Self::UnknownVariable(_) => TemplateErrorKind::GuardUnknownVariable,
+            _ => TemplateErrorKind::GuardSyntax,
+        }
+    }
+}
+
+/// A value given to a guard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuardValue {
+    Int(i64),
+    UInt(u64),
+    Bool(bool),
+    Str(String),
+    /// Unix milliseconds; an int in CEL, comparable with `now`.
+    Timestamp(u64),
+    /// Read by key only (`instance.parties.beneficiary`): guards cannot iterate maps.
+    Map(BTreeMap<String, GuardValue>),
+    List(Vec<GuardValue>),
+}
+
+impl GuardValue {
+    /// A token amount: a CEL uint when it fits in 64 bits.
+    pub fn amount(amount: u128) -> Result<Self, GuardError> {
+        u64::try_from(amount).map(Self::UInt).map_err(|_| {
+            GuardError::BadInput(
+                amount.to_string(),
+                "amounts above 2^64-1 do not fit a CEL uint".into(),
+            )
+        })
+    }
+}
+
+impl Serialize for GuardValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Int(i) => s.serialize_i64(*i),
+            Self::UInt(u) => s.serialize_u64(*u),
+            Self::Bool(b) => s.serialize_bool(*b),
+            Self::Str(t) => s.serialize_str(t),
+            Self::Timestamp(ms) => {
+                let ms = i64::try_from(*ms).map_err(|_| S::Error::custom("timestamp too large"))?;
+                s.serialize_i64(ms)
+            }
+            Self::Map(m) => s.collect_map(m),
+            Self::List(l) => s.collect_seq(l),
+        }
+    }
+}
+
+/// A compiled guard.
+pub struct Guard {
+    source: String,
+    env: Arc<Env>,
+    program: Program,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// Compiles `source`, allowing the variables in `parameters` and the built-ins.
+    pub fn compile(source: &str, parameters: &BTreeSet<&str>) -> Result<Self, GuardError> {
+        if source.len() > limits::MAX_GUARD_BYTES {
+            return Err(GuardError::TooLong(source.len()));
+        }
+        let env = Arc::new(Env::stdlib());
+        let compiled = catch_unwind(AssertUnwindSafe(|| env.compile(source)))
+            .map_err(|_| GuardError::Syntax("the CEL parser failed on this input".into()))?;
+        let program = compiled.map_err(|e| GuardError::Syntax(one_line(&e.to_string())))?;
+        let mut scope = Vec::new();
+        check(program.expression(), parameters, &mut scope)?;
+        Ok(Self {
+            source: source.to_string(),
+            env,
+            program,
+        })
+    }
+
+    /// The guard's source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the guard with `variables`; the result must be a bool.
+    pub fn evaluate(&self, variables: &BTreeMap<String, GuardValue>) -> Result<bool, GuardError> {
+        let mut context = Context::with_env(Arc::clone(&self.env));
+        for (name, value) in variables {
+            let v = cel::to_value(value)
+                .map_err(|e| GuardError::BadInput(name.clone(), e.to_string()))?;
+            context
+                .add_variable(name.as_str(), v)
+                .map_err(|e| GuardError::BadInput(name.clone(), format!("{e:?}")))?;
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| self.program.execute(&context)))
+            .map_err(|_| GuardError::Evaluation("the CEL interpreter failed".into()))?;
+        match result {
+            Ok(Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(GuardError::NotBool(format!("{:?}", other.type_of()))),
+            Err(e) => Err(GuardError::Evaluation(e.to_string())),
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Walks the AST: no floats, no map literals or comprehensions, only known variables.
+fn check<'a>(
+    e: &'a IdedExpr,
+    parameters: &BTreeSet<&str>,
+    scope: &mut Vec<&'a str>,
+) -> Result<(), GuardError> {
+    match &e.expr {
+        Expr::Unspecified => Ok(()),
+        Expr::Literal(LiteralValue::Double(_)) => {
+            Err(GuardError::Float("a floating-point literal".into()))
+        }
+        Expr::Literal(_) => Ok(()),
+        Expr::Ident(name) => {
+            if name.starts_with('@')
+                || scope.contains(&name.as_str())
+                || parameters.contains(name.as_str())
+                || BUILTIN_VARIABLES.contains(&name.as_str())
+            {
+                Ok(())
+            } else {
+                Err(GuardError::UnknownVariable(name.clone()))
+            }
+        }
+        Expr::Call(call) => {
+            if call.func_name == "double" {
+                return Err(GuardError::Float("the double() conversion".into()));
+            }
+            if let Some(target) = &call.target {
+                check(target, parameters, scope)?;
+            }
+            call.args
+                .iter()
+                .try_for_each(|a| check(a, parameters, scope))
+        }
+        Expr::Select(select) => check(&select.operand, parameters, scope),
+        Expr::List(list) => list
+            .elements
+            .iter()
+            .try_for_each(|a| check(a, parameters, scope)),
+        Expr::Map(_) => Err(GuardError::Unsupported("a map literal".into())),
+        Expr::Struct(s) => {
+            for entry in &s.entries {
+                if let EntryExpr::StructField(field) = &entry.expr {
+                    check(&field.value, parameters, scope)?;
+                }
+            }
+            Err(GuardError::Unsupported(format!(
+                "a `{}` message",
+                s.type_name
+            )))
+        }
+        Expr::Comprehension(_) => Err(GuardError::Unsupported(
+            "a comprehension macro (all, exists, exists_one, map, filter)".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> BTreeSet<&'static str> {
+        ["amount", "limit", "expiry", "flag", "who"].into()
+    }
+
+    fn vars(pairs: &[(&str, GuardValue)]) -> BTreeMap<String, GuardValue> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn comparisons_and_timestamps() {
+        let g = Guard::compile("amount <= limit && now < expiry", &params()).unwrap();
+        let mut v = vars(&[
+            ("amount", GuardValue::Int(5)),
+            ("limit", GuardValue::Int(10)),
+            ("expiry", GuardValue::Timestamp(2_000)),
+            ("now", GuardValue::Timestamp(1_000)),
+        ]);
+        assert_eq!(g.evaluate(&v), Ok(true));
+        v.insert("now".into(), GuardValue::Timestamp(3_000));
+        assert_eq!(g.evaluate(&v), Ok(false));
+    }
+
+    #[test]
+    fn maps_are_read_by_key() {
+        let g = Guard::compile("instance.parties.applicant == who", &params()).unwrap();
+        let parties =
+            GuardValue::Map([("applicant".to_string(), GuardValue::Str("a1".into()))].into());
+        let instance = GuardValue::Map([("parties".to_string(), parties)].into());
+        let v = vars(&[
+            ("instance", instance),
+            ("who", GuardValue::Str("a1".into())),
+        ]);
+        assert_eq!(g.evaluate(&v), Ok(true));
+    }
+
+    #[test]
+    fn refusals() {
+        let p = params();
+        assert!(matches!(
+            Guard::compile("amount > 1.5", &p),
+            Err(GuardError::Float(_))
+        ));
+        assert!(matches!(
+            Guard::compile("double(amount) > 1", &p),
+            Err(GuardError::Float(_))
+        ));
+        assert!(matches!(
+            Guard::compile("[1, 2].all(x, x > 0)", &p),
+            Err(GuardError::Unsupported(_))
+        ));
+        assert!(matches!(
+            Guard::compile("{'a': 1}['a'] == 1", &p),
+            Err(GuardError::Unsupported(_))
+        ));
+        assert!(matches!(
+            Guard::compile("balance > 1", &p),
+            Err(GuardError::UnknownVariable(v)) if v == "balance"
+        ));
+        assert!(matches!(
+            Guard::compile("amount >", &p),
+            Err(GuardError::Syntax(_))
+        ));
+    }
+}

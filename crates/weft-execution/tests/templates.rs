@@ -1,0 +1,630 @@
+//! Workflow templates: the shipped examples validate, malformed templates are refused with
+//! the right kind of error at the right line, guards evaluate, and no mutation of a valid
+//! template panics the parser or the validator.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use weft_execution::workflow::{
+    Approvals, Effect, Guard, GuardError, GuardValue, Template, TemplateError,
+    TemplateErrorKind as Kind, load_yaml, parse_yaml,
+};
+
+fn example(name: &str) -> String {
+    let path = format!("{}/../../templates/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn valid(name: &str) -> Template {
+    match parse_yaml(&example(name)) {
+        Ok(t) => t,
+        Err(errors) => panic!("{name} does not validate:\n{errors:#?}"),
+    }
+}
+
+#[test]
+fn bank_guarantee_validates() {
+    let t = valid("bank-guarantee.yaml");
+    assert_eq!(t.id.as_str(), "bank-guarantee");
+    assert_eq!(t.roles.len(), 4);
+    assert!(t.visibility.roles.iter().any(|r| r.as_str() == "observer"));
+    assert!(!t.visibility.public);
+    let claim = t.transitions.iter().find(|x| x.name.as_str() == "claim");
+    assert!(claim.unwrap().deadline.is_some());
+}
+
+#[test]
+fn letter_of_credit_validates() {
+    let t = valid("letter-of-credit.yaml");
+    let states: Vec<&str> = t.states.iter().map(|s| s.name.as_str()).collect();
+    for s in [
+        "application",
+        "issued",
+        "documents_presented",
+        "checked",
+        "paid",
+        "settled",
+    ] {
+        assert!(states.contains(&s), "{s}");
+    }
+}
+
+#[test]
+fn e_mortgage_validates_with_two_hands() {
+    let t = valid("e-mortgage-depository.yaml");
+    let two_hands = t
+        .transitions
+        .iter()
+        .filter(|x| matches!(x.approvals, Some(Approvals::TwoHands { .. })))
+        .count();
+    assert!(two_hands >= 3);
+    assert!(
+        t.transitions
+            .iter()
+            .flat_map(|x| &x.effects)
+            .any(|e| matches!(e, Effect::TransferAsset { .. }))
+    );
+}
+
+#[test]
+fn examples_round_trip_through_json_and_borsh() {
+    for name in [
+        "bank-guarantee.yaml",
+        "letter-of-credit.yaml",
+        "e-mortgage-depository.yaml",
+    ] {
+        let t = valid(name);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: Template = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t, "{name} via JSON");
+        let bytes = borsh::to_vec(&t).unwrap();
+        let back: Template = borsh::from_slice(&bytes).unwrap();
+        assert_eq!(back, t, "{name} via borsh");
+    }
+}
+
+// ---- malformed templates ----
+
+/// A small valid template; the tests below change single lines of it, so the expected line
+/// numbers can be read off here.
+const BASE: &str = "\
+id: t
+version: 1
+title: T
+roles:
+  a: Role A
+  b: Role B
+parameters:
+  amt: amount
+  tok: token
+  due: timestamp
+  note: string
+states:
+  - name: s0
+    initial: true
+  - name: s1
+  - name: done
+    final: true
+transitions:
+  - name: go
+    from: s0
+    to: s1
+    by: a
+  - name: finish
+    from: s1
+    to: done
+    by: b
+visibility:
+  roles: [a, b]
+";
+
+/// `BASE` with its 1-based line `n` replaced by `text` (which may span several lines).
+fn with_line(n: usize, text: &str) -> String {
+    let mut lines: Vec<&str> = BASE.lines().collect();
+    lines[n - 1] = text;
+    lines.join("\n") + "\n"
+}
+
+fn errors(src: &str) -> Vec<TemplateError> {
+    match parse_yaml(src) {
+        Ok(_) => panic!("accepted:\n{src}"),
+        Err(e) => {
+            assert!(!e.is_empty());
+            e
+        }
+    }
+}
+
+/// Asserts that `src` is refused with an error of `kind` at `line`, and that it is the first.
+fn rejected(src: &str, kind: Kind, line: usize) -> TemplateError {
+    let errs = errors(src);
+    let first = errs[0].clone();
+    assert!(
+        first.kind == kind && first.line == line,
+        "wanted {kind:?} at line {line}, got:\n{errs:#?}"
+    );
+    first
+}
+
+#[test]
+fn base_is_valid() {
+    parse_yaml(BASE).unwrap();
+}
+
+#[test]
+fn unknown_role_in_by() {
+    let e = rejected(&with_line(22, "    by: zed"), Kind::UnknownRole, 22);
+    assert_eq!(e.path, "transitions[0].by[0]");
+    assert_eq!(e.column, 9);
+}
+
+#[test]
+fn unknown_state_in_to() {
+    let e = rejected(&with_line(21, "    to: nowhere"), Kind::UnknownState, 21);
+    assert_eq!(e.column, 9, "points at the value");
+    assert!(e.message.contains("nowhere"));
+}
+
+#[test]
+fn unknown_state_in_from_list() {
+    rejected(
+        &with_line(24, "    from: [s1, limbo]"),
+        Kind::UnknownState,
+        24,
+    );
+}
+
+#[test]
+fn unreachable_state() {
+    let src = with_line(17, "    final: true\n  - name: orphan");
+    let e = rejected(&src, Kind::UnreachableState, 18);
+    assert!(e.message.contains("orphan"));
+}
+
+#[test]
+fn no_initial_state() {
+    rejected(
+        &with_line(14, "    initial: false"),
+        Kind::NoInitialState,
+        13,
+    );
+}
+
+#[test]
+fn two_initial_states() {
+    let src = with_line(15, "  - name: s1\n    initial: true");
+    rejected(&src, Kind::SeveralInitialStates, 16);
+}
+
+#[test]
+fn no_final_state() {
+    rejected(&with_line(17, "    final: false"), Kind::NoFinalState, 13);
+}
+
+#[test]
+fn transition_out_of_a_final_state() {
+    let src = with_line(
+        26,
+        "    by: b\n  - name: reopen\n    from: done\n    to: s0\n    by: a",
+    );
+    rejected(&src, Kind::TransitionFromFinalState, 28);
+}
+
+#[test]
+fn duplicate_state() {
+    rejected(&with_line(15, "  - name: s0"), Kind::DuplicateName, 15);
+}
+
+#[test]
+fn duplicate_transition() {
+    rejected(&with_line(23, "  - name: go"), Kind::DuplicateName, 23);
+}
+
+#[test]
+fn duplicate_role_key() {
+    rejected(&with_line(6, "  a: Role A again"), Kind::DuplicateKey, 6);
+}
+
+#[test]
+fn effect_amount_of_the_wrong_type() {
+    let src = with_line(
+        26,
+        "    by: b\n    effects:\n      - transfer: { token: $tok, from: a, to: b, amount: $note }",
+    );
+    let e = rejected(&src, Kind::TypeError, 28);
+    assert!(e.path.ends_with(".transfer.amount"), "{}", e.path);
+}
+
+#[test]
+fn effect_token_of_the_wrong_type() {
+    let src = with_line(
+        26,
+        "    by: b\n    effects:\n      - transfer: { token: $amt, from: a, to: b, amount: 5 }",
+    );
+    rejected(&src, Kind::TypeError, 28);
+}
+
+#[test]
+fn effect_to_an_unknown_role() {
+    let src = with_line(
+        26,
+        "    by: b\n    effects:\n      - transfer: { token: brl, from: a, to: c, amount: $amt }",
+    );
+    rejected(&src, Kind::UnknownRole, 28);
+}
+
+#[test]
+fn asset_effect_needs_an_asset_parameter() {
+    let src = with_line(
+        26,
+        "    by: b\n    effects:\n      - transfer_asset: { asset: $note, to: b }",
+    );
+    rejected(&src, Kind::TypeError, 28);
+}
+
+#[test]
+fn release_of_an_unknown_hold() {
+    let src = with_line(
+        26,
+        "    by: b\n    effects:\n      - release_hold: { id: cover }",
+    );
+    rejected(&src, Kind::UnknownHold, 28);
+}
+
+#[test]
+fn deadline_param_must_be_a_timestamp() {
+    let src = with_line(
+        22,
+        "    by: a\n    deadline: { param: $amt, on_expiry: finish }",
+    );
+    rejected(&src, Kind::TypeError, 23);
+}
+
+#[test]
+fn deadline_expiry_must_be_a_transition() {
+    let src = with_line(
+        22,
+        "    by: a\n    deadline: { param: $due, on_expiry: vanish }",
+    );
+    rejected(&src, Kind::UnknownTransition, 23);
+}
+
+#[test]
+fn guard_that_does_not_compile() {
+    let e = rejected(
+        &with_line(22, "    by: a\n    guard: \"amt >\""),
+        Kind::GuardSyntax,
+        23,
+    );
+    assert_eq!(e.path, "transitions[0].guard");
+}
+
+#[test]
+fn guard_with_a_float_literal() {
+    rejected(
+        &with_line(22, "    by: a\n    guard: now > 1.5"),
+        Kind::GuardFloat,
+        23,
+    );
+}
+
+#[test]
+fn guard_with_a_double_conversion() {
+    rejected(
+        &with_line(22, "    by: a\n    guard: double(amt) > 1"),
+        Kind::GuardFloat,
+        23,
+    );
+}
+
+#[test]
+fn guard_referencing_an_undeclared_variable() {
+    let e = rejected(
+        &with_line(22, "    by: a\n    guard: balance > 0 && now < due"),
+        Kind::GuardUnknownVariable,
+        23,
+    );
+    assert!(e.message.contains("balance"));
+}
+
+#[test]
+fn guard_that_is_too_long() {
+    let guard = format!("    by: a\n    guard: \"{}true\"", "true && ".repeat(200));
+    rejected(&with_line(22, &guard), Kind::TooLarge, 23);
+}
+
+#[test]
+fn k_of_n_with_k_above_n() {
+    let src = with_line(22, "    by: a\n    approvals: { k: 3, of: [a, b] }");
+    let e = rejected(&src, Kind::BadApprovals, 23);
+    assert_eq!(e.path, "transitions[0].approvals.k");
+}
+
+#[test]
+fn k_of_n_with_k_zero() {
+    let src = with_line(22, "    by: a\n    approvals: { k: 0, of: [a] }");
+    rejected(&src, Kind::BadApprovals, 23);
+}
+
+#[test]
+fn two_hands_with_the_same_role_twice() {
+    let src = with_line(
+        22,
+        "    by: a\n    approvals:\n      two_hands: { operator: a, controller: a }",
+    );
+    rejected(&src, Kind::TwoHandsSameRole, 24);
+}
+
+#[test]
+fn oversized_template_too_many_states() {
+    let mut states = String::from("  - name: s0\n    initial: true\n  - name: s1\n");
+    for i in 0..63 {
+        states.push_str(&format!("  - name: x{i}\n"));
+    }
+    states.push_str("  - name: done\n    final: true");
+    // BASE lines 13..=17 are the states; put the long list in their place.
+    let mut lines: Vec<String> = BASE.lines().map(str::to_string).collect();
+    lines.splice(12..17, [states]);
+    let src = lines.join("\n") + "\n";
+    // 66 states from line 13 (s0 takes two lines, x0 is on line 16): the 65th, `states[64]`
+    // (x62), is the first over the limit, on line 16 + 62.
+    let e = rejected(&src, Kind::TooLarge, 78);
+    assert_eq!(e.path, "states[64]");
+}
+
+#[test]
+fn oversized_source() {
+    let src = format!("{BASE}description: \"{}\"\n", "x".repeat(300 * 1024));
+    rejected(&src, Kind::TooLarge, 1);
+}
+
+#[test]
+fn float_in_a_yaml_value() {
+    let e = rejected(&with_line(2, "version: 1.5"), Kind::FloatNotAllowed, 2);
+    assert_eq!(e.column, 10);
+}
+
+#[test]
+fn unknown_key_is_a_schema_error() {
+    let e = rejected(
+        &with_line(22, "    by: a\n    colour: red"),
+        Kind::Schema,
+        23,
+    );
+    assert!(e.message.contains("colour"));
+}
+
+#[test]
+fn wrong_parameter_type_name() {
+    rejected(&with_line(11, "  note: text"), Kind::Schema, 11);
+}
+
+#[test]
+fn parameter_named_like_a_builtin() {
+    rejected(&with_line(11, "  now: string"), Kind::BadName, 11);
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let e = rejected(&with_line(21, "    to: [s1"), Kind::Syntax, 22);
+    assert!(e.column > 0);
+}
+
+#[test]
+fn aliases_are_refused() {
+    let src = with_line(22, "    by: &who a").replace("    by: b", "    by: *who");
+    rejected(&src, Kind::UnsupportedYaml, 26);
+}
+
+#[test]
+fn validation_reports_every_problem_in_source_order() {
+    let src = with_line(22, "    by: zed").replace("    to: done", "    to: nowhere");
+    let errs = errors(&src);
+    let lines: Vec<usize> = errs.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![22, 25], "{errs:#?}");
+}
+
+#[test]
+fn load_without_validation_keeps_positions() {
+    let (t, map) = load_yaml(BASE).unwrap();
+    assert_eq!(t.transitions.len(), 2);
+    let pos = map.value("transitions[1].to").unwrap();
+    assert_eq!((pos.line, pos.column), (25, 9));
+    let key = map.key("parameters.due").unwrap();
+    assert_eq!((key.line, key.column), (10, 3));
+}
+
+// ---- guards ----
+
+fn declared() -> BTreeSet<&'static str> {
+    ["amount", "limit", "expires_at", "urgent", "currency"].into()
+}
+
+fn vars(now: u64) -> BTreeMap<String, GuardValue> {
+    [
+        ("amount", GuardValue::amount(500).unwrap()),
+        ("limit", GuardValue::amount(1_000).unwrap()),
+        ("expires_at", GuardValue::Timestamp(10_000)),
+        ("urgent", GuardValue::Bool(false)),
+        ("currency", GuardValue::Str("brl".into())),
+        ("now", GuardValue::Timestamp(now)),
+        ("state", GuardValue::Str("in_force".into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+#[test]
+fn guard_evaluates_true() {
+    let g = Guard::compile(
+        "amount <= limit && now < expires_at && currency == 'brl' && !urgent",
+        &declared(),
+    )
+    .unwrap();
+    assert_eq!(g.evaluate(&vars(5_000)), Ok(true));
+}
+
+#[test]
+fn guard_evaluates_false() {
+    let g = Guard::compile("now < expires_at && state == 'in_force'", &declared()).unwrap();
+    assert_eq!(g.evaluate(&vars(10_000)), Ok(false));
+}
+
+#[test]
+fn guard_with_a_non_bool_result_is_a_type_error() {
+    let g = Guard::compile("amount + limit", &declared()).unwrap();
+    assert!(matches!(g.evaluate(&vars(0)), Err(GuardError::NotBool(_))));
+}
+
+#[test]
+fn guard_with_mismatched_operands_fails() {
+    let g = Guard::compile("currency > 3", &declared()).unwrap();
+    assert!(matches!(
+        g.evaluate(&vars(0)),
+        Err(GuardError::Evaluation(_))
+    ));
+}
+
+#[test]
+fn guard_missing_input_fails_closed() {
+    let g = Guard::compile("amount > 0u", &declared()).unwrap();
+    assert!(matches!(
+        g.evaluate(&BTreeMap::new()),
+        Err(GuardError::Evaluation(_))
+    ));
+}
+
+#[test]
+fn guard_is_deterministic() {
+    let g = Guard::compile("amount * 2u > limit || now / 2 == 2500", &declared()).unwrap();
+    let first = g.evaluate(&vars(5_000));
+    for _ in 0..20 {
+        assert_eq!(g.evaluate(&vars(5_000)), first);
+    }
+    assert_eq!(first, Ok(true));
+}
+
+// ---- robustness ----
+
+const ALPHABET: &[u8] = b" \n:-[]{}$#'\",&*!|>0123456789.abcdefgnotruel_";
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize, usize),
+    Insert(usize, Vec<u8>),
+    DropLine(usize),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+    ReplaceWord(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1usize..16).prop_map(|(a, n)| Mutation::Delete(a, n)),
+        (
+            any::<usize>(),
+            prop::collection::vec(prop::sample::select(ALPHABET.to_vec()), 1..8)
+        )
+            .prop_map(|(a, v)| Mutation::Insert(a, v)),
+        any::<usize>().prop_map(Mutation::DropLine),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::ReplaceWord(a, b)),
+    ]
+}
+
+fn apply(src: &str, m: &Mutation) -> String {
+    let bytes = src.as_bytes();
+    let mut lines: Vec<&str> = src.lines().collect();
+    let n = lines.len().max(1);
+    match m {
+        Mutation::Delete(at, len) => {
+            let at = at % bytes.len();
+            let end = (at + len).min(bytes.len());
+            let mut out = bytes[..at].to_vec();
+            out.extend_from_slice(&bytes[end..]);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        Mutation::Insert(at, ins) => {
+            let at = at % bytes.len();
+            let mut out = bytes[..at].to_vec();
+            out.extend_from_slice(ins);
+            out.extend_from_slice(&bytes[at..]);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        Mutation::DropLine(i) => {
+            lines.remove(i % n);
+            lines.join("\n")
+        }
+        Mutation::DuplicateLine(i) => {
+            let l = lines[i % n];
+            lines.insert(i % n, l);
+            lines.join("\n")
+        }
+        Mutation::SwapLines(a, b) => {
+            lines.swap(a % n, b % n);
+            lines.join("\n")
+        }
+        Mutation::ReplaceWord(a, b) => {
+            // Put one word of the source in place of another: names, states, keys, values.
+            let words: Vec<&str> = src.split_whitespace().collect();
+            let from = words[a % words.len()];
+            let to = words[b % words.len()];
+            src.replacen(from, to, 1)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutations_never_panic(
+        which in 0usize..4,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let mut src = match which {
+            0 => example("bank-guarantee.yaml"),
+            1 => example("letter-of-credit.yaml"),
+            2 => example("e-mortgage-depository.yaml"),
+            _ => BASE.to_string(),
+        };
+        for m in &mutations {
+            src = apply(&src, m);
+        }
+        // Whatever the outcome, no panic, and errors carry a position.
+        match parse_yaml(&src) {
+            Ok(t) => {
+                // What validates also round-trips.
+                let bytes = borsh::to_vec(&t).unwrap();
+                prop_assert_eq!(borsh::from_slice::<Template>(&bytes).unwrap(), t);
+            }
+            Err(errs) => {
+                prop_assert!(!errs.is_empty());
+                for e in &errs {
+                    prop_assert!(e.line >= 1, "{:?}", e);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_documented_example_validates() {
+    let path = format!("{}/../../docs/templates.md", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(path).unwrap();
+    let start = doc.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let t = parse_yaml(&doc[start..end]).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(t.id.as_str(), "simple-escrow");
+}
+
+#[test]
+fn error_display_names_line_column_and_path() {
+    let e = rejected(&with_line(21, "    to: nowhere"), Kind::UnknownState, 21);
+    assert_eq!(
+        e.to_string(),
+        "21:9: `to` names `nowhere`, which is not a state (at transitions[0].to; UnknownState)"
+    );
+}
