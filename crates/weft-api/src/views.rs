@@ -68,6 +68,9 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::EpcisEvent(_) => decode::<EpcisRecord>(bytes),
         StateKey::EpcisTrail(_) => decode::<Vec<Name>>(bytes),
         StateKey::ContainedIn(_) => decode::<Name>(bytes),
+        // Visibility is not enforced on reads yet (permissioned reads come later).
+        StateKey::Template(..) => decode::<weft_execution::model::TemplateRecord>(bytes),
+        StateKey::Instance(_) => decode::<weft_execution::model::Instance>(bytes),
     }
 }
 

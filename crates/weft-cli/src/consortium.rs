@@ -38,6 +38,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
         .to_vec(),
     );
     roles.insert(name("sensor-operator"), vec!["oracle.*".to_owned()]);
+    // Deploys templates, starts instances and takes transitions; what a party may do inside
+    // an instance is decided by the template's roles, not by this role.
+    roles.insert(name("workflow-participant"), vec!["workflow.*".to_owned()]);
     roles.insert(
         name("member"),
         [

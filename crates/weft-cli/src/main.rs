@@ -73,6 +73,9 @@ enum Command {
         #[arg(long)]
         genesis: PathBuf,
     },
+    /// Work with use-case templates.
+    #[command(subcommand)]
+    Template(TemplateCmd),
     /// Start a local ledger with a small consortium, run the reference scenarios, serve the API.
     Demo(demo::DemoArgs),
     /// Measure committed throughput and latency against a local node.
@@ -93,6 +96,15 @@ enum KeysCmd {
     Show {
         /// Key name or file.
         key: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// Check template files offline with the ledger's own validator; errors name file:line:column.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -331,6 +343,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Submit { file, no_wait, url } => tx::submit_file(&file, no_wait, url, out).await?,
         Command::Query(q) => query(q, out).await?,
         Command::Verify { bundle, genesis } => verify(&bundle, &genesis, out)?,
+        Command::Template(TemplateCmd::Validate { files }) => validate_templates(&files, out)?,
         Command::Demo(args) => demo::run(args, out).await?,
         Command::Bench(args) => bench::run(args, out).await?,
     }
@@ -445,6 +458,63 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
                     .await?,
             );
         }
+    }
+    Ok(())
+}
+
+fn validate_templates(files: &[PathBuf], out: Out) -> Result<(), Failure> {
+    let mut reports = Vec::new();
+    let mut invalid = 0usize;
+    for file in files {
+        let source =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        match weft_execution::workflow::parse_yaml(&source) {
+            Ok(t) => {
+                if !out.json {
+                    println!(
+                        "{}: ok — {} v{}: {} states, {} transitions, {} roles",
+                        file.display(),
+                        t.id,
+                        t.version,
+                        t.states.len(),
+                        t.transitions.len(),
+                        t.roles.len()
+                    );
+                }
+                reports.push(serde_json::json!({"file": file, "valid": true, "id": t.id, "version": t.version}));
+            }
+            Err(errors) => {
+                invalid += 1;
+                if !out.json {
+                    for e in &errors {
+                        eprintln!(
+                            "{}:{}:{}: {} (at {})",
+                            file.display(),
+                            e.line,
+                            e.column,
+                            e.message,
+                            e.path
+                        );
+                    }
+                }
+                reports.push(serde_json::json!({"file": file, "valid": false, "errors": errors}));
+            }
+        }
+    }
+    if out.json {
+        println!(
+            "{}",
+            serde_json::json!({"valid": invalid == 0, "templates": reports})
+        );
+    }
+    if invalid > 0 {
+        return Err(Failure {
+            kind: "invalid",
+            code: Some("invalid_template".into()),
+            message: format!("{invalid} of {} templates are invalid", files.len()),
+            exit: 2,
+            reported: out.json,
+        });
     }
     Ok(())
 }

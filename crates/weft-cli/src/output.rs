@@ -23,6 +23,9 @@ impl Out {
     }
 
     pub fn fail(&self, failure: &Failure) -> ExitCode {
+        if failure.reported {
+            return ExitCode::from(failure.exit);
+        }
         if self.json {
             println!(
                 "{}",
@@ -47,6 +50,8 @@ pub struct Failure {
     pub code: Option<String>,
     pub message: String,
     pub exit: u8,
+    /// The command already printed its own report; only the exit code remains.
+    pub reported: bool,
 }
 
 impl Failure {
@@ -56,6 +61,7 @@ impl Failure {
             code: None,
             message: format!("{e:#}"),
             exit: 1,
+            reported: false,
         }
     }
     pub fn usage(message: String) -> Self {
@@ -64,6 +70,7 @@ impl Failure {
             code: None,
             message,
             exit: 2,
+            reported: false,
         }
     }
     pub fn refused(code: &str, message: String) -> Self {
@@ -72,6 +79,7 @@ impl Failure {
             code: Some(code.to_owned()),
             message,
             exit: 3,
+            reported: false,
         }
     }
     /// The input is invalid before it reaches the ledger (same codes as the ledger's).
@@ -81,6 +89,7 @@ impl Failure {
             code: Some(code.to_owned()),
             message,
             exit: 2,
+            reported: false,
         }
     }
     pub fn verification(message: String) -> Self {
@@ -89,6 +98,7 @@ impl Failure {
             code: None,
             message,
             exit: 4,
+            reported: false,
         }
     }
 }
@@ -110,12 +120,14 @@ impl From<ClientError> for Failure {
                 code: None,
                 message: e.to_string(),
                 exit: 5,
+                reported: false,
             },
             ClientError::Timeout(_) => Self {
                 kind: "timeout",
                 code: None,
                 message: e.to_string(),
                 exit: 1,
+                reported: false,
             },
         }
     }

@@ -502,3 +502,41 @@ fn demo_exits_with_a_json_summary() {
     let second: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert!(second["height"].as_u64().unwrap() > summary["height"].as_u64().unwrap());
 }
+
+#[test]
+fn template_validate_checks_files_offline_and_points_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        dir,
+        url: "http://127.0.0.1:1".into(),
+        node: None,
+    };
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
+    let good: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    assert!(good.len() >= 3);
+    let mut args = vec!["template", "validate"];
+    args.extend(good.iter().map(String::as_str));
+    let report = env.ok(&args);
+    assert_eq!(report["valid"], true);
+    // A transition to a state that does not exist: exit 2, and the line of `to:`.
+    let text = std::fs::read_to_string(format!("{root}/bank-guarantee.yaml")).unwrap();
+    let broken = text.replacen("to: issued", "to: nowhere", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("to: nowhere"))
+        .unwrap()
+        + 1;
+    let path = env.path("broken.yaml");
+    std::fs::write(&path, broken).unwrap();
+    let (status, v) = env.json(&["template", "validate", path.to_str().unwrap()]);
+    assert_eq!(status, 2, "{v}");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["templates"][0]["errors"][0]["line"], line);
+    let out = env.weft(&["template", "validate", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("broken.yaml:{line}:")), "{stderr}");
+}

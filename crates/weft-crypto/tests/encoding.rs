@@ -21,6 +21,7 @@ use weft_types::{
     SplitAsset, Transaction, Transfer, TransferAsset, TransferLeg, TransformAssets, TxStatus,
     decode_bounded, encode, limits,
 };
+use weft_types::{CreateInstance, DeployTemplate, Transition as WorkflowTransition};
 use weft_types::{PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
 
 fn name(s: &str) -> Name {
@@ -251,6 +252,20 @@ fn sample_app_tx() -> SignedTransaction {
             }),
             Operation::ClearMarket(ClearMarket {
                 market: name("energy"),
+            }),
+            Operation::DeployTemplate(DeployTemplate {
+                source: "id: t\nversion: 1\n".into(),
+            }),
+            Operation::CreateInstance(CreateInstance {
+                instance: name("g-1"),
+                template: name("t"),
+                version: 1,
+                parties: vec![(name("applicant"), b.account())],
+                params: vec![(name("max_amount"), "100".into())],
+            }),
+            Operation::Transition(WorkflowTransition {
+                instance: name("g-1"),
+                transition: name("issue"),
             }),
         ],
         memo: "golden-app".into(),

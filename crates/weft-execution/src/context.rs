@@ -14,7 +14,6 @@ pub(crate) struct TxContext<'o, 'a> {
     /// Everyone who signed, the signer included; for multi-party rules.
     pub(crate) signers: BTreeSet<AccountId>,
     pub(crate) height: u64,
-    #[allow(dead_code)] // read by deadline rules of the application modules
     pub(crate) timestamp_ms: u64,
     events: Vec<Event>,
 }

@@ -50,6 +50,10 @@ pub enum StateKey {
     EpcisTrail(Name),
     /// The parent an asset is currently packed in (EPCIS aggregation).
     ContainedIn(Name),
+    /// A deployed workflow template version (immutable).
+    Template(Name, u32),
+    /// A workflow instance: its template version, bindings, state and history.
+    Instance(Name),
 }
 
 impl StateKey {
@@ -82,6 +86,8 @@ impl fmt::Display for StateKey {
             Self::EpcisEvent(n) => write!(f, "epcis/event/{n}"),
             Self::EpcisTrail(n) => write!(f, "epcis/trail/{n}"),
             Self::ContainedIn(n) => write!(f, "epcis/contained-in/{n}"),
+            Self::Template(n, v) => write!(f, "template/{n}/{v}"),
+            Self::Instance(n) => write!(f, "instance/{n}"),
         }
     }
 }
@@ -89,7 +95,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
@@ -100,6 +106,11 @@ impl FromStr for StateKey {
         let parts: Vec<&str> = s.split('/').collect();
         let name = |t: &str| Name::new(t).map_err(|_| bad());
         let account = |t: &str| t.parse::<AccountId>().map_err(|_| bad());
+        // Canonical decimal only (no sign, no leading zeros), so each key has one spelling.
+        let version = |t: &str| match t.parse::<u32>() {
+            Ok(v) if v.to_string() == t => Ok(v),
+            _ => Err(bad()),
+        };
         Ok(match parts.as_slice() {
             ["meta", "height"] => Self::Height,
             ["meta", "chain_id"] => Self::ChainId,
@@ -121,6 +132,8 @@ impl FromStr for StateKey {
             ["epcis", "event", n] => Self::EpcisEvent(name(n)?),
             ["epcis", "trail", n] => Self::EpcisTrail(name(n)?),
             ["epcis", "contained-in", n] => Self::ContainedIn(name(n)?),
+            ["template", n, v] => Self::Template(name(n)?, version(v)?),
+            ["instance", n] => Self::Instance(name(n)?),
             _ => return Err(bad()),
         })
     }
@@ -155,6 +168,9 @@ mod tests {
             StateKey::EpcisEvent(usd.clone()),
             StateKey::EpcisTrail(usd.clone()),
             StateKey::ContainedIn(usd.clone()),
+            StateKey::Template(usd.clone(), 0),
+            StateKey::Template(usd.clone(), u32::MAX),
+            StateKey::Instance(usd.clone()),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -168,6 +184,12 @@ mod tests {
             "asset/usd/extra",
             "asset/USD",
             "feed/usd/extra",
+            "template/usd",
+            "template/usd/01",
+            "template/usd/+1",
+            "template/usd/-1",
+            "template/usd/4294967296",
+            "instance/usd/1",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

@@ -333,3 +333,68 @@ impl Market {
             .fold(0u128, |sum, o| sum.saturating_add(o.escrow.0))
     }
 }
+
+// ---- workflow: deployed templates and their instances ----
+
+/// A deployed template version: immutable once stored.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct TemplateRecord {
+    pub template: crate::workflow::Template,
+    /// SHA-256 of the source as deployed.
+    pub source_hash: weft_types::Hash,
+    pub deployer: AccountId,
+    pub deployed_at: u64,
+}
+
+/// A typed instance parameter.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum ParamValue {
+    Int(i64),
+    String(String),
+    Account(AccountId),
+    Bool(bool),
+    Amount(Amount),
+    Token(Name),
+    Asset(Name),
+    Document(Name),
+    /// Unix milliseconds.
+    Timestamp(u64),
+}
+
+/// One step an instance took.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub transition: Name,
+    pub from: Name,
+    pub to: Name,
+    /// The account that took the transition (the transaction's signer).
+    pub by: AccountId,
+    /// The co-signers that counted as approvals (k-of-n) or as the two hands.
+    pub approvals: Vec<AccountId>,
+    pub height: u64,
+    pub timestamp_ms: u64,
+}
+
+/// A running (or finished) instance of a template version.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Instance {
+    pub template: Name,
+    /// The version the instance started with; it keeps it for life.
+    pub version: u32,
+    /// Role → the account bound to it.
+    pub parties: std::collections::BTreeMap<Name, AccountId>,
+    pub params: std::collections::BTreeMap<Name, ParamValue>,
+    /// The current state.
+    pub state: Name,
+    pub created_by: AccountId,
+    pub created_at: u64,
+    pub created_at_ms: u64,
+    /// Every transition taken, oldest first, at most [`Instance::MAX_HISTORY`].
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Instance {
+    /// Most transitions one instance takes.
+    pub const MAX_HISTORY: usize = 1024;
+}

@@ -508,6 +508,38 @@ pub struct ClearMarket {
     pub market: Name,
 }
 
+// ---- workflow: templates deployed on chain and their instances ----
+
+/// Most bytes of template source a [`DeployTemplate`] carries.
+pub const MAX_TEMPLATE_SOURCE_BYTES: usize = 64 * 1024;
+/// Most role bindings or parameters given to a [`CreateInstance`].
+pub const MAX_INSTANCE_BINDINGS: usize = 64;
+
+/// Deploys a workflow template from its YAML (or JSON) source; it is parsed and validated
+/// on chain and stored under its id and version.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct DeployTemplate {
+    pub source: String,
+}
+
+/// Starts an instance of a deployed template version: binds one account to every role and
+/// gives every parameter a value (as text, parsed by its declared type).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CreateInstance {
+    pub instance: Name,
+    pub template: Name,
+    pub version: u32,
+    pub parties: Vec<(Name, AccountId)>,
+    pub params: Vec<(Name, String)>,
+}
+
+/// Takes a transition of an instance; co-signers of the transaction count as approvals.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Transition {
+    pub instance: Name,
+    pub transition: Name,
+}
+
 macro_rules! operations {
     ($( $tag:literal => $variant:ident($ty:ident), $perm:literal; )*) => {
         /// One instruction of a transaction.
@@ -588,6 +620,9 @@ operations! {
     56 => CancelOrder(CancelOrder), "market.cancel";
     57 => ClearMarket(ClearMarket), "market.clear";
     60 => CaptureEpcisEvent(CaptureEpcisEvent), "epcis.capture";
+    70 => DeployTemplate(DeployTemplate), "workflow.deploy";
+    71 => CreateInstance(CreateInstance), "workflow.create";
+    72 => Transition(Transition), "workflow.transition";
 }
 
 impl Operation {
@@ -659,6 +694,18 @@ impl Operation {
             Self::RegisterFeed(op) => op.check_limits(),
             Self::PostReading(_) | Self::SetThreshold(_) | Self::RemoveThreshold(_) => Ok(()),
             Self::CaptureEpcisEvent(op) => op.check_limits(),
+            Self::DeployTemplate(op) => {
+                check_len("source", op.source.len(), MAX_TEMPLATE_SOURCE_BYTES)
+            }
+            Self::CreateInstance(op) => {
+                check_len("parties", op.parties.len(), MAX_INSTANCE_BINDINGS)?;
+                check_len("params", op.params.len(), MAX_INSTANCE_BINDINGS)?;
+                for (_, v) in &op.params {
+                    check_len("param value", v.len(), MAX_TEXT_BYTES)?;
+                }
+                Ok(())
+            }
+            Self::Transition(_) => Ok(()),
             Self::AssignRole(_)
             | Self::RevokeRole(_)
             | Self::TransferAsset(_)

@@ -8,6 +8,7 @@ mod identity;
 mod market;
 mod oracle;
 mod token;
+mod workflow;
 
 use weft_types::Operation;
 
@@ -52,5 +53,8 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::SetThreshold(op) => oracle::set_threshold(ctx, op),
         Operation::RemoveThreshold(op) => oracle::remove_threshold(ctx, op),
         Operation::CaptureEpcisEvent(op) => epcis::capture(ctx, op),
+        Operation::DeployTemplate(op) => workflow::deploy(ctx, op),
+        Operation::CreateInstance(op) => workflow::create(ctx, op),
+        Operation::Transition(op) => workflow::transition(ctx, op),
     }
 }
