@@ -107,6 +107,9 @@ pub struct Hold {
     pub arbiter: Option<AccountId>,
     pub expires_at_height: Option<u64>,
     pub created_at: u64,
+    /// The workflow instance whose transitions alone may release or cancel this hold;
+    /// `None` for holds made directly with the token operations.
+    pub controlled_by: Option<Name>,
 }
 
 /// One version of an anchored document and who signed it.

@@ -44,7 +44,14 @@ impl World {
         let mut roles = BTreeMap::new();
         roles.insert(
             name("participant"),
-            vec!["workflow.*".to_owned(), "document.*".to_owned()],
+            vec![
+                "workflow.*".to_owned(),
+                "document.*".to_owned(),
+                // Granted so the tests show that workflow-controlled holds refuse direct
+                // settlement for their own reason, not for a missing permission.
+                "token.release".to_owned(),
+                "token.cancel".to_owned(),
+            ],
         );
         let genesis = Genesis {
             chain_id: name("t"),
@@ -656,6 +663,20 @@ fn escrow_effects_are_all_or_nothing() {
     assert!(
         w.state
             .contains_key(&StateKey::Hold(name("f.pot")).to_bytes())
+    );
+    assert_eq!(w.balance(1), 600);
+    // Only the instance's transitions settle its hold: neither party can go around them.
+    let direct_release = Operation::ReleaseHold(weft_types::ReleaseHold { id: name("f.pot") });
+    assert_fails(
+        &w.run(&[1], direct_release),
+        ErrorCode::Unauthorized,
+        "workflow instance f",
+    );
+    let direct_cancel = Operation::CancelHold(weft_types::CancelHold { id: name("f.pot") });
+    assert_fails(
+        &w.run(&[2], direct_cancel),
+        ErrorCode::Unauthorized,
+        "workflow instance f",
     );
     assert_eq!(w.balance(1), 600);
     assert_eq!(w.step(&[1], "f", "confirm"), TxStatus::Success);

@@ -270,6 +270,7 @@ pub(crate) fn hold(ctx: &mut TxContext<'_, '_>, op: &Hold) -> Result<(), ExecErr
         arbiter: op.arbiter,
         expires_at_height: op.expires_at_height,
         created_at: ctx.height,
+        controlled_by: None,
     };
     ctx.put(&key, &record);
     ctx.emit(
@@ -284,9 +285,18 @@ pub(crate) fn hold(ctx: &mut TxContext<'_, '_>, op: &Hold) -> Result<(), ExecErr
     Ok(())
 }
 
+/// A hold the token operations may settle: it exists and no workflow instance controls it.
 fn load_hold(ctx: &TxContext<'_, '_>, id: &Name) -> Result<model::Hold, ExecError> {
-    ctx.get::<model::Hold>(&StateKey::Hold(id.clone()))?
-        .ok_or_else(|| ExecError::tx(ErrorCode::NotFound, format!("hold {id} does not exist")))
+    let hold = ctx
+        .get::<model::Hold>(&StateKey::Hold(id.clone()))?
+        .ok_or_else(|| ExecError::tx(ErrorCode::NotFound, format!("hold {id} does not exist")))?;
+    if let Some(instance) = &hold.controlled_by {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("hold {id} is settled only by the transitions of workflow instance {instance}"),
+        ));
+    }
+    Ok(hold)
 }
 
 pub(crate) fn release_hold(ctx: &mut TxContext<'_, '_>, op: &ReleaseHold) -> Result<(), ExecError> {

@@ -439,6 +439,7 @@ fn apply_effect(
                 arbiter: None,
                 expires_at_height: None,
                 created_at: ctx.height,
+                controlled_by: Some(run.id.clone()),
             };
             ctx.put(&key, &record);
             ctx.emit(
