@@ -15,9 +15,10 @@ use weft_client::{
     Client, ClientError, Keypair, RecordProof, TrustAnchor, TxBuilder, verify_bundle,
 };
 use weft_types::{
-    AccountId, Amount, CaptureEpcisEvent, DefineToken, EpcisAction, EpcisKind, ErrorCode, Genesis,
-    Mint, Name, Operation, PostReading, RegisterAccount, RegisterAsset, RegisterFeed,
-    RegisterOrganization, SetThreshold, Transfer, TransferAsset, TxStatus,
+    AccountId, Amount, AnchorDocument, AssignRole, CaptureEpcisEvent, CreateInstance, DefineToken,
+    DeployTemplate, EpcisAction, EpcisKind, ErrorCode, Genesis, Mint, Name, Operation, PostReading,
+    RegisterAccount, RegisterAsset, RegisterFeed, RegisterOrganization, SetThreshold, SignDocument,
+    Transfer, TransferAsset, Transition as WorkflowTransition, TxStatus,
 };
 
 use crate::{
@@ -43,7 +44,7 @@ pub struct DemoArgs {
 }
 
 /// The scenarios `weft demo` knows.
-const SCENARIOS: &[&str] = &["payment", "cold-chain"];
+const SCENARIOS: &[&str] = &["payment", "cold-chain", "bank-guarantee"];
 
 #[derive(Serialize)]
 struct Step {
@@ -121,6 +122,7 @@ struct Cast {
     bob: Keypair,
     manufacturer: Keypair,
     clinic: Keypair,
+    exporter: Keypair,
     /// A temperature logger's key: it signs its readings, and is no account of its own.
     sensor: Keypair,
 }
@@ -148,6 +150,7 @@ fn prepare(data_dir: &Path) -> Result<(Genesis, Cast)> {
         bob: load_or_create(&key_dir, "bob")?,
         manufacturer: load_or_create(&key_dir, "manufacturer")?,
         clinic: load_or_create(&key_dir, "clinic")?,
+        exporter: load_or_create(&key_dir, "exporter")?,
         sensor: load_or_create(&key_dir, "sensor")?,
     };
     let genesis_path = data_dir.join("genesis.json");
@@ -217,6 +220,7 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
         let report = match scenario {
             "payment" => payment(&client, &genesis, &cast).await,
             "cold-chain" => cold_chain(&client, &genesis, &cast).await,
+            "bank-guarantee" => bank_guarantee(&client, &genesis, &cast).await,
             _ => unreachable_scenario(scenario),
         };
         if !out.json {
@@ -343,19 +347,9 @@ async fn payment(client: &Client, genesis: &Genesis, cast: &Cast) -> ScenarioRep
     s.report
 }
 
-async fn payment_steps(
-    client: &Client,
-    genesis: &Genesis,
-    cast: &Cast,
-    s: &mut Scenario,
-) -> Result<()> {
-    let actor = Actor {
-        client,
-        chain_id: genesis.chain_id.clone(),
-    };
-    let (alice, bob) = (cast.alice.account(), cast.bob.account());
-
-    // Onboarding, idempotent so the demo can be rerun on the same data dir.
+/// The central bank, two banks and the `eur` token; idempotent so every scenario can rely on
+/// it and the demo can be rerun on the same data dir.
+async fn onboard_banks(actor: &Actor<'_>, cast: &Cast, s: &mut Scenario) -> Result<()> {
     if !actor.registered(&cast.issuer.account()).await {
         let mut ops = Vec::new();
         for (id, display) in [
@@ -380,14 +374,14 @@ async fn payment_steps(
             }));
         }
         s.commit(
-            &actor,
+            actor,
             &cast.operator,
             "operator onboards 3 organizations",
             ops,
         )
         .await?;
         s.commit(
-            &actor,
+            actor,
             &cast.issuer,
             "central bank defines token eur",
             vec![Operation::DefineToken(DefineToken {
@@ -399,6 +393,22 @@ async fn payment_steps(
         )
         .await?;
     }
+    Ok(())
+}
+
+async fn payment_steps(
+    client: &Client,
+    genesis: &Genesis,
+    cast: &Cast,
+    s: &mut Scenario,
+) -> Result<()> {
+    let actor = Actor {
+        client,
+        chain_id: genesis.chain_id.clone(),
+    };
+    let (alice, bob) = (cast.alice.account(), cast.bob.account());
+
+    onboard_banks(&actor, cast, s).await?;
     let (a0, b0) = (
         balance(client, "eur", &alice).await,
         balance(client, "eur", &bob).await,
@@ -761,5 +771,251 @@ async fn cold_chain_steps(
     let asset = client.state(&format!("asset/{lot}"), false, None).await?;
     let owner_ok = asset["value"]["owner"] == serde_json::json!(cast.clinic.account());
     s.step("the clinic owns the lot", owner_ok, "asset owner updated");
+    Ok(())
+}
+
+const BANK_GUARANTEE: &str = include_str!("../../../templates/bank-guarantee.yaml");
+
+/// UC-03 through the ledger's template engine: the reference `bank-guarantee` template is
+/// deployed; the applicant and the guarantor co-sign the guarantee text; an instance binds
+/// applicant, guarantor, beneficiary and the central bank as observer; a claim before the
+/// guarantee is in force is refused; the guarantee enters into force, is claimed and paid
+/// in the token; the instance's history is read back and proven offline.
+async fn bank_guarantee(client: &Client, genesis: &Genesis, cast: &Cast) -> ScenarioReport {
+    let mut s = Scenario::new("bank-guarantee");
+    if let Err(e) = bank_guarantee_steps(client, genesis, cast, &mut s).await {
+        s.step("unexpected error", false, format!("{e:#}"));
+    }
+    s.report
+}
+
+async fn bank_guarantee_steps(
+    client: &Client,
+    genesis: &Genesis,
+    cast: &Cast,
+    s: &mut Scenario,
+) -> Result<()> {
+    let actor = Actor {
+        client,
+        chain_id: genesis.chain_id.clone(),
+    };
+    onboard_banks(&actor, cast, s).await?;
+    let (applicant, guarantor, beneficiary, observer) =
+        (&cast.alice, &cast.bob, &cast.exporter, &cast.issuer);
+    if !actor.registered(&beneficiary.account()).await {
+        s.commit(
+            &actor,
+            &cast.operator,
+            "operator onboards an exporter (the beneficiary)",
+            vec![
+                Operation::RegisterOrganization(RegisterOrganization {
+                    id: name("exporter"),
+                    display_name: "Exporter".into(),
+                }),
+                Operation::RegisterAccount(RegisterAccount {
+                    account: beneficiary.account(),
+                    organization: name("exporter"),
+                    roles: vec![name("member")],
+                }),
+            ],
+        )
+        .await?;
+    }
+    // Every party acts through the template; grant the role once.
+    let mut grants = Vec::new();
+    for who in [applicant, guarantor, beneficiary, observer] {
+        let account = client.account(&who.account()).await?;
+        let has = account["roles"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == "workflow-participant"));
+        if !has {
+            grants.push(Operation::AssignRole(AssignRole {
+                account: who.account(),
+                role: name("workflow-participant"),
+            }));
+        }
+    }
+    if !grants.is_empty() {
+        s.commit(
+            &actor,
+            &cast.operator,
+            "parties may act in workflows",
+            grants,
+        )
+        .await?;
+    }
+    let deployed = client
+        .state("template/bank-guarantee/1", false, None)
+        .await?;
+    if deployed["value"].is_null() {
+        s.commit(
+            &actor,
+            &cast.operator,
+            "operator deploys the bank-guarantee template v1",
+            vec![Operation::DeployTemplate(DeployTemplate {
+                source: BANK_GUARANTEE.to_owned(),
+            })],
+        )
+        .await?;
+    }
+    let run = client.status().await?["height"].as_u64().unwrap_or(0);
+    let (g, contract) = (format!("guarantee-{run}"), format!("guarantee-text-{run}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let text_hash =
+        weft_crypto::sha256(format!("Guarantee {g}: up to 500.00 eur for the exporter").as_bytes());
+
+    s.commit(
+        &actor,
+        applicant,
+        "applicant anchors the guarantee text",
+        vec![Operation::AnchorDocument(AnchorDocument {
+            id: name(&contract),
+            hash: text_hash,
+            media_type: "text/plain".into(),
+            uri: format!("vault://bank-b/{contract}"),
+            parties: vec![applicant.account(), guarantor.account()],
+            required_signatures: 2,
+        })],
+    )
+    .await?;
+    let status = actor
+        .send_signed(
+            &[applicant, guarantor],
+            vec![Operation::SignDocument(SignDocument {
+                id: name(&contract),
+                version: 1,
+                hash: text_hash,
+            })],
+        )
+        .await?;
+    s.report.transactions += 1;
+    s.step(
+        "applicant and guarantor co-sign it in one transaction",
+        status == TxStatus::Success,
+        format!("{status:?}"),
+    );
+    s.commit(
+        &actor,
+        observer,
+        "central bank funds the guarantor with 1000.00 eur",
+        vec![Operation::Mint(Mint {
+            symbol: name("eur"),
+            to: guarantor.account(),
+            amount: Amount(100_000),
+        })],
+    )
+    .await?;
+    let parties = vec![
+        (name("applicant"), applicant.account()),
+        (name("guarantor"), guarantor.account()),
+        (name("beneficiary"), beneficiary.account()),
+        (name("observer"), observer.account()),
+    ];
+    let params = vec![
+        (name("currency"), "eur".to_owned()),
+        (name("max_amount"), "50000".to_owned()),
+        (name("claim_amount"), "30000".to_owned()),
+        (name("effective_at"), now.to_string()),
+        (name("expires_at"), (now + 24 * 3600 * 1000).to_string()),
+        (name("contract"), contract.clone()),
+    ];
+    s.commit(
+        &actor,
+        applicant,
+        "applicant requests the guarantee",
+        vec![Operation::CreateInstance(CreateInstance {
+            instance: name(&g),
+            template: name("bank-guarantee"),
+            version: 1,
+            parties,
+            params,
+        })],
+    )
+    .await?;
+    let step = |t: &str| {
+        Operation::Transition(WorkflowTransition {
+            instance: name(&g),
+            transition: name(t),
+        })
+    };
+    s.commit(
+        &actor,
+        guarantor,
+        "guarantor issues it (the text is signed)",
+        vec![step("issue")],
+    )
+    .await?;
+    s.refused(
+        &actor,
+        beneficiary,
+        "a claim before it is in force is refused",
+        ErrorCode::InvalidArgument,
+        vec![step("claim")],
+    )
+    .await;
+    s.refused(
+        &actor,
+        observer,
+        "the observer cannot take steps",
+        ErrorCode::Unauthorized,
+        vec![step("enter_into_force")],
+    )
+    .await;
+    s.commit(
+        &actor,
+        guarantor,
+        "the guarantee enters into force",
+        vec![step("enter_into_force")],
+    )
+    .await?;
+    let b0 = balance(client, "eur", &beneficiary.account()).await;
+    s.commit(
+        &actor,
+        beneficiary,
+        "the beneficiary claims 300.00 eur",
+        vec![step("claim")],
+    )
+    .await?;
+    s.commit(
+        &actor,
+        guarantor,
+        "the guarantor pays the claim",
+        vec![step("pay")],
+    )
+    .await?;
+    let b1 = balance(client, "eur", &beneficiary.account()).await;
+    s.step(
+        "the beneficiary received exactly the claim",
+        b1 == b0 + 30_000,
+        format!("{b0} → {b1} (cents)"),
+    );
+
+    let answer = client.state(&format!("instance/{g}"), true, None).await?;
+    let history: Vec<String> = answer["value"]["history"]
+        .as_array()
+        .map_or_else(Vec::new, |h| {
+            h.iter()
+                .filter_map(|e| e["transition"].as_str().map(str::to_owned))
+                .collect()
+        });
+    let expected = ["issue", "enter_into_force", "claim", "pay"];
+    s.step(
+        "the instance is paid, its history complete",
+        answer["value"]["state"] == "paid" && history == expected,
+        history.join(" → "),
+    );
+    let bundle: weft_client::ProofBundle =
+        serde_json::from_value(answer["proof"].clone()).context("proof bundle")?;
+    let anchor = TrustAnchor {
+        chain_id: genesis.chain_id.clone(),
+        validators: genesis.validators.iter().map(|v| v.account).collect(),
+    };
+    s.step(
+        "the instance record verifies offline",
+        verify_bundle(&bundle, &anchor).is_ok(),
+        bundle.reference.clone(),
+    );
     Ok(())
 }

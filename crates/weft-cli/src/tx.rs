@@ -113,8 +113,38 @@ enum TxOp {
         #[arg(long)]
         role: Name,
     },
+    /// Deploy a use-case template (YAML); check it first with `weft template validate`.
+    DeployTemplate { file: PathBuf },
+    /// Start an instance of a deployed template.
+    CreateInstance {
+        #[arg(long)]
+        instance: Name,
+        #[arg(long)]
+        template: Name,
+        #[arg(long, default_value_t = 1)]
+        version: u32,
+        /// ROLE=ACCOUNT (account hex or key name), once per role.
+        #[arg(long = "party", value_parser = parse_pair)]
+        parties: Vec<(String, String)>,
+        /// NAME=VALUE, once per parameter.
+        #[arg(long = "param", value_parser = parse_pair)]
+        params: Vec<(String, String)>,
+    },
+    /// Take a transition of an instance (approvers co-sign with --cosigner).
+    Transition {
+        #[arg(long)]
+        instance: Name,
+        #[arg(long)]
+        transition: Name,
+    },
     /// Operations from a JSON file (an array of operations as in the API).
     Raw { file: PathBuf },
+}
+
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got {text:?}"))
 }
 
 fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
@@ -164,6 +194,44 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
         TxOp::RevokeRole { account, role } => Operation::RevokeRole(RevokeRole {
             account: keys::account(&account)?,
             role,
+        }),
+        TxOp::DeployTemplate { file } => {
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            Operation::DeployTemplate(weft_types::DeployTemplate { source })
+        }
+        TxOp::CreateInstance {
+            instance,
+            template,
+            version,
+            parties,
+            params,
+        } => {
+            let parties = parties
+                .into_iter()
+                .map(|(role, who)| {
+                    let role = Name::new(role).map_err(|e| Failure::usage(e.to_string()))?;
+                    Ok((role, keys::account(&who)?))
+                })
+                .collect::<Result<Vec<_>, Failure>>()?;
+            let params = params
+                .into_iter()
+                .map(|(k, v)| Ok((Name::new(k).map_err(|e| Failure::usage(e.to_string()))?, v)))
+                .collect::<Result<Vec<_>, Failure>>()?;
+            Operation::CreateInstance(weft_types::CreateInstance {
+                instance,
+                template,
+                version,
+                parties,
+                params,
+            })
+        }
+        TxOp::Transition {
+            instance,
+            transition,
+        } => Operation::Transition(weft_types::Transition {
+            instance,
+            transition,
         }),
         TxOp::Raw { file } => {
             let text = std::fs::read_to_string(&file)
