@@ -28,8 +28,21 @@ use crate::{
     output::{Failure, Out},
 };
 
+/// What `weft bench` measures.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// Plain token transfers.
+    Transfers,
+    /// Transfers, then the same number of template transitions (each moving a token through
+    /// a workflow effect) on the same node, to compare the two.
+    Templates,
+}
+
 #[derive(Args)]
 pub struct BenchArgs {
+    /// What to measure.
+    #[arg(long, value_enum, default_value = "transfers")]
+    workload: Workload,
     /// Transfers to submit.
     #[arg(long, default_value_t = 100_000)]
     txs: usize,
@@ -120,11 +133,19 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         id: name("bench"),
         display_name: "Bench".into(),
     });
-    let per_account_txs = total.div_ceil(accounts) as u128;
+    // Both phases of the templates workload spend from the same balances.
+    let per_account_txs = 2 * total.div_ceil(accounts) as u128;
+    genesis.roles.insert(
+        name("bench"),
+        vec![
+            "token.transfer".to_owned(),
+            "workflow.transition".to_owned(),
+        ],
+    );
     genesis.accounts.extend(keys.iter().map(|k| GenesisAccount {
         account: k.account(),
         organization: name("bench"),
-        roles: vec![name("member")],
+        roles: vec![name("bench")],
     }));
     genesis.tokens.push(GenesisToken {
         symbol: name("bench"),
@@ -203,6 +224,8 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         max_block_txs: args.max_block_txs,
         ..LocalOptions::default()
     };
+    let genesis_for_templates = genesis.chain_id.clone();
+    let validator_key = validator.clone();
     let node = LocalNode::start(
         dir.path(),
         genesis,
@@ -213,10 +236,109 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         options,
     )
     .await?;
-    let mut blocks = node.node.subscribe();
     let client = Client::new(node.url());
+    let phase = drive(&node, &client, &txs, &hashes, &args, !out.json).await?;
+    let (committed, rejected, block_count, elapsed) =
+        (phase.committed, phase.rejected, phase.blocks, phase.seconds);
+    let latencies_ms = phase.latencies_ms;
+    let committed_tps = phase.committed as f64 / elapsed;
+    let templates = if args.workload == Workload::Templates {
+        let template_phase = templates_phase(
+            &node,
+            &client,
+            &genesis_for_templates,
+            &validator_key,
+            &keys,
+            &index_of,
+            total,
+            &args,
+            out,
+        )
+        .await?;
+        Some(json!({
+            "transfer_tps": committed_tps.round(),
+            "template_tps": template_phase.tps().round(),
+            "template_to_transfer": (template_phase.tps() / committed_tps * 1000.0).round() / 1000.0,
+            "template_p50_ms": percentile(&template_phase.latencies_ms, 50.0).round(),
+            "template_p99_ms": percentile(&template_phase.latencies_ms, 99.0).round(),
+            "template_blocks": template_phase.blocks,
+        }))
+    } else {
+        None
+    };
+    let report = json!({
+        "txs": total,
+        "accounts": accounts,
+        "committed": committed,
+        "rejected": rejected,
+        "blocks": block_count,
+        "seconds": elapsed,
+        "committed_tps": committed_tps.round(),
+        "p50_ms": percentile(&latencies_ms, 50.0).round(),
+        "p99_ms": percentile(&latencies_ms, 99.0).round(),
+        "verify_ceiling_tps": verify_ceiling_tps.round(),
+        "ratio_to_ceiling": (committed_tps / verify_ceiling_tps * 1000.0).round() / 1000.0,
+        "verify_with_key_decoding_tps": decoding_ceiling_tps.round(),
+        "admission_verify_tps": admission_verify_tps.round(),
+        "durable": true,
+        "workload": if args.workload == Workload::Templates { "templates" } else { "transfers" },
+        "transfer_tps": templates.as_ref().map(|t| t["transfer_tps"].clone()),
+        "template_tps": templates.as_ref().map(|t| t["template_tps"].clone()),
+        "templates": templates,
+        "cores": std::thread::available_parallelism().map_or(1, usize::from),
+    });
+    node.stop().await?;
+    out.print(
+        &report,
+        &(format!(
+            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (ed25519 batch verification of the same signatures, all cores, keys pre-decoded)\n  ratio              {:.1}% of the ceiling\n  with key decoding  {:.0} sig/s\n  admission checks   {:.0} tx/s (hash + structure + batch verify, key cache)",
+            committed_tps,
+            percentile(&latencies_ms, 50.0),
+            percentile(&latencies_ms, 99.0),
+            verify_ceiling_tps,
+            committed_tps / verify_ceiling_tps * 100.0,
+            decoding_ceiling_tps,
+            admission_verify_tps,
+        ) + &report["templates"].as_object().map_or_else(String::new, |t| {
+            format!(
+                "\n  template_tps       {} ({}× transfer_tps; p50 / p99 {} ms / {} ms)",
+                t["template_tps"], t["template_to_transfer"], t["template_p50_ms"], t["template_p99_ms"]
+            )
+        })),
+    );
+    Ok(())
+}
 
-    let progress = if out.json {
+/// What one measured phase achieved.
+struct Phase {
+    committed: usize,
+    rejected: usize,
+    blocks: u64,
+    seconds: f64,
+    /// Submit → committed, sorted.
+    latencies_ms: Vec<f64>,
+}
+
+impl Phase {
+    fn tps(&self) -> f64 {
+        self.committed as f64 / self.seconds
+    }
+}
+
+/// Submits pre-signed `txs` through the API within the in-flight window and waits for their
+/// commits, timing each from submission to the block that holds it.
+async fn drive(
+    node: &LocalNode,
+    client: &Client,
+    txs: &[SignedTransaction],
+    hashes: &[Hash],
+    args: &BenchArgs,
+    show_progress: bool,
+) -> Result<Phase, Failure> {
+    let mut blocks = node.node.subscribe();
+    let total = txs.len();
+
+    let progress = if !show_progress {
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::new(total as u64);
@@ -345,44 +467,143 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         }
     }
     progress.finish_and_clear();
-    let elapsed = last_commit.duration_since(start).as_secs_f64().max(1e-9);
+    let seconds = last_commit.duration_since(start).as_secs_f64().max(1e-9);
     latencies_ms.sort_by(f64::total_cmp);
-    let committed_tps = committed as f64 / elapsed;
-    let report = json!({
-        "txs": total,
-        "accounts": accounts,
-        "committed": committed,
-        "rejected": rejected,
-        "blocks": block_count,
-        "seconds": elapsed,
-        "committed_tps": committed_tps.round(),
-        "p50_ms": percentile(&latencies_ms, 50.0).round(),
-        "p99_ms": percentile(&latencies_ms, 99.0).round(),
-        "verify_ceiling_tps": verify_ceiling_tps.round(),
-        "ratio_to_ceiling": (committed_tps / verify_ceiling_tps * 1000.0).round() / 1000.0,
-        "verify_with_key_decoding_tps": decoding_ceiling_tps.round(),
-        "admission_verify_tps": admission_verify_tps.round(),
-        "durable": true,
-        "cores": std::thread::available_parallelism().map_or(1, usize::from),
-    });
-    node.stop().await?;
-    out.print(
-        &report,
-        &format!(
-            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (ed25519 batch verification of the same signatures, all cores, keys pre-decoded)\n  ratio              {:.1}% of the ceiling\n  with key decoding  {:.0} sig/s\n  admission checks   {:.0} tx/s (hash + structure + batch verify, key cache)",
-            committed_tps,
-            percentile(&latencies_ms, 50.0),
-            percentile(&latencies_ms, 99.0),
-            verify_ceiling_tps,
-            committed_tps / verify_ceiling_tps * 100.0,
-            decoding_ceiling_tps,
-            admission_verify_tps,
-        ),
-    );
     if committed + rejected < total {
         return Err(Failure::other(anyhow::anyhow!(
-            "only {committed} of {total} transfers committed before the timeout"
+            "only {committed} of {total} transactions committed before the timeout"
         )));
     }
-    Ok(())
+    Ok(Phase {
+        committed,
+        rejected,
+        blocks: block_count,
+        seconds,
+        latencies_ms,
+    })
+}
+
+/// A payment loop: the payer's `pay` transition moves one unit to the payee through a
+/// workflow effect, guarded by a CEL expression: the template path end to end.
+const BENCH_TEMPLATE: &str = "id: bench-pay
+version: 1
+title: Bench payment loop
+roles:
+  payer: pays
+  payee: is paid
+parameters:
+  currency: token
+  unit: amount
+states:
+  - name: active
+    initial: true
+  - name: closed
+    final: true
+transitions:
+  - name: pay
+    from: active
+    to: active
+    by: payer
+    guard: unit > 0u
+    effects:
+      - transfer: { token: $currency, from: payer, to: payee, amount: $unit }
+  - name: close
+    from: active
+    to: closed
+    by: payer
+visibility:
+  roles: [payer, payee]
+";
+
+/// Deploys the bench template, opens one instance per account (not timed), then measures as
+/// many `pay` transitions as the transfer phase had transfers.
+#[allow(clippy::too_many_arguments)]
+async fn templates_phase(
+    node: &LocalNode,
+    client: &Client,
+    chain_id: &Name,
+    validator: &Keypair,
+    keys: &[Keypair],
+    index_of: &BTreeMap<weft_types::AccountId, usize>,
+    total: usize,
+    args: &BenchArgs,
+    out: Out,
+) -> Result<Phase, Failure> {
+    let accounts = keys.len();
+    let mut setup = vec![vec![Operation::DeployTemplate(
+        weft_types::DeployTemplate {
+            source: BENCH_TEMPLATE.to_owned(),
+        },
+    )]];
+    let creates: Vec<Operation> = (0..accounts)
+        .map(|who| {
+            Operation::CreateInstance(weft_types::CreateInstance {
+                instance: name(&format!("pay-{who}")),
+                template: name("bench-pay"),
+                version: 1,
+                parties: vec![
+                    (name("payer"), keys[who].account()),
+                    (name("payee"), keys[(who + 1) % accounts].account()),
+                ],
+                params: vec![
+                    (name("currency"), "bench".to_owned()),
+                    (name("unit"), "1".to_owned()),
+                ],
+            })
+        })
+        .collect();
+    setup.extend(
+        creates
+            .chunks(weft_types::limits::MAX_OPERATIONS)
+            .map(<[Operation]>::to_vec),
+    );
+    if !out.json {
+        eprintln!("deploying the bench template and opening {accounts} instances…");
+    }
+    for (nonce, ops) in setup.into_iter().enumerate() {
+        let stx = weft_client::TxBuilder::new(chain_id.clone(), validator.account())
+            .nonce(nonce as u64)
+            .ops(ops)
+            .sign(&[validator]);
+        let done = client
+            .submit_and_wait(&stx, Duration::from_secs(60))
+            .await?;
+        if !done.receipt.is_success() {
+            return Err(Failure::other(anyhow::anyhow!(
+                "bench setup failed: {:?}",
+                done.receipt.status
+            )));
+        }
+    }
+    // Each account continues from the nonce after its transfers.
+    let first_nonce = |who: usize| (total / accounts + usize::from(who < total % accounts)) as u64;
+    let bodies: Vec<Transaction> = (0..total)
+        .map(|i| {
+            let (round, who) = (i / accounts, i % accounts);
+            Transaction {
+                chain_id: chain_id.clone(),
+                signer: keys[who].account(),
+                nonce: first_nonce(who) + round as u64,
+                expiry_height: u64::MAX,
+                operations: vec![Operation::Transition(weft_types::Transition {
+                    instance: name(&format!("pay-{who}")),
+                    transition: name("pay"),
+                })],
+                memo: String::new(),
+            }
+        })
+        .collect();
+    if !out.json {
+        eprintln!("signing {total} template transitions…");
+    }
+    let txs = sign_all(bodies, keys, index_of);
+    let hashes: Vec<Hash> = txs.iter().map(|t| tx_hash(&t.tx)).collect();
+    let phase = drive(node, client, &txs, &hashes, args, !out.json).await?;
+    if phase.rejected > 0 {
+        return Err(Failure::other(anyhow::anyhow!(
+            "{} template transitions were refused",
+            phase.rejected
+        )));
+    }
+    Ok(phase)
 }
