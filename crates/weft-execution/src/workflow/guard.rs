@@ -123,7 +123,7 @@ impl Guard {
         if source.len() > limits::MAX_GUARD_BYTES {
             return Err(GuardError::TooLong(source.len()));
         }
-        let env = Arc::new(Env::stdlib());
+        let env = standard_env();
         let compiled = catch_unwind(AssertUnwindSafe(|| env.compile(source)))
             .map_err(|_| GuardError::Syntax("the CEL parser failed on this input".into()))?;
         let program = compiled.map_err(|e| GuardError::Syntax(one_line(&e.to_string())))?;
@@ -159,6 +159,13 @@ impl Guard {
             Err(e) => Err(GuardError::Evaluation(e.to_string())),
         }
     }
+}
+
+/// The CEL standard environment, built once: it is immutable after construction and building
+/// it is the costliest part of compiling a guard.
+fn standard_env() -> Arc<Env> {
+    static ENV: std::sync::OnceLock<Arc<Env>> = std::sync::OnceLock::new();
+    Arc::clone(ENV.get_or_init(|| Arc::new(Env::stdlib())))
 }
 
 fn one_line(s: &str) -> String {
