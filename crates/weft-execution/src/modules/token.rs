@@ -299,6 +299,34 @@ fn load_hold(ctx: &TxContext<'_, '_>, id: &Name) -> Result<model::Hold, ExecErro
     Ok(hold)
 }
 
+/// Ends a hold whose settlement was authorized by the caller: pays it to the beneficiary
+/// (`release`) or back to the holder, deletes it and emits the event. Shared by the token
+/// operations and workflow effects, so both settle holds the same way.
+pub(crate) fn settle_hold(
+    ctx: &mut TxContext<'_, '_>,
+    id: &Name,
+    hold: &model::Hold,
+    release: bool,
+) -> Result<(), ExecError> {
+    let (to, topic) = if release {
+        (hold.beneficiary, "token.hold_released")
+    } else {
+        (hold.holder, "token.hold_cancelled")
+    };
+    credit(ctx, &hold.symbol, &to, hold.amount.0)?;
+    ctx.delete(&StateKey::Hold(id.clone()));
+    ctx.emit(
+        topic,
+        vec![hold.holder, hold.beneficiary],
+        vec![
+            ("hold", id.to_string()),
+            ("symbol", hold.symbol.to_string()),
+            ("amount", hold.amount.to_string()),
+        ],
+    );
+    Ok(())
+}
+
 pub(crate) fn release_hold(ctx: &mut TxContext<'_, '_>, op: &ReleaseHold) -> Result<(), ExecError> {
     let hold = load_hold(ctx, &op.id)?;
     if ctx.signer != hold.holder && Some(ctx.signer) != hold.arbiter {
@@ -307,18 +335,7 @@ pub(crate) fn release_hold(ctx: &mut TxContext<'_, '_>, op: &ReleaseHold) -> Res
             format!("only the holder or the arbiter can release hold {}", op.id),
         ));
     }
-    credit(ctx, &hold.symbol, &hold.beneficiary, hold.amount.0)?;
-    ctx.delete(&StateKey::Hold(op.id.clone()));
-    ctx.emit(
-        "token.hold_released",
-        vec![hold.holder, hold.beneficiary],
-        vec![
-            ("hold", op.id.to_string()),
-            ("symbol", hold.symbol.to_string()),
-            ("amount", hold.amount.to_string()),
-        ],
-    );
-    Ok(())
+    settle_hold(ctx, &op.id, &hold, true)
 }
 
 pub(crate) fn cancel_hold(ctx: &mut TxContext<'_, '_>, op: &CancelHold) -> Result<(), ExecError> {
@@ -336,18 +353,7 @@ pub(crate) fn cancel_hold(ctx: &mut TxContext<'_, '_>, op: &CancelHold) -> Resul
             ),
         ));
     }
-    credit(ctx, &hold.symbol, &hold.holder, hold.amount.0)?;
-    ctx.delete(&StateKey::Hold(op.id.clone()));
-    ctx.emit(
-        "token.hold_cancelled",
-        vec![hold.holder, hold.beneficiary],
-        vec![
-            ("hold", op.id.to_string()),
-            ("symbol", hold.symbol.to_string()),
-            ("amount", hold.amount.to_string()),
-        ],
-    );
-    Ok(())
+    settle_hold(ctx, &op.id, &hold, false)
 }
 
 pub(crate) fn set_frozen(ctx: &mut TxContext<'_, '_>, op: &SetFrozen) -> Result<(), ExecError> {

@@ -459,26 +459,7 @@ fn apply_effect(
             let hold = ctx
                 .get::<model::Hold>(&key)?
                 .ok_or_else(|| not_found(format!("hold {hold_id} does not exist")))?;
-            let to = if release {
-                hold.beneficiary
-            } else {
-                hold.holder
-            };
-            token::credit(ctx, &hold.symbol, &to, hold.amount.0)?;
-            ctx.delete(&key);
-            ctx.emit(
-                if release {
-                    "token.hold_released"
-                } else {
-                    "token.hold_cancelled"
-                },
-                vec![hold.holder, hold.beneficiary],
-                vec![
-                    ("hold", hold_id.to_string()),
-                    ("symbol", hold.symbol.to_string()),
-                    ("amount", hold.amount.to_string()),
-                ],
-            );
+            token::settle_hold(ctx, &hold_id, &hold, release)?;
         }
         Effect::TransferAsset { asset, to } => {
             let id = run.param_name(&asset.0)?;
