@@ -23,7 +23,6 @@ use weft_types::{
 };
 
 use crate::{
-    consortium,
     local::{LocalNode, LocalOptions},
     output::{Failure, Out},
 };
@@ -123,7 +122,7 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         .enumerate()
         .map(|(i, k)| (k.account(), i))
         .collect();
-    let mut genesis = consortium::genesis(
+    let mut genesis = weft_client::consortium::genesis(
         name("weft-bench"),
         &validator,
         name("operator"),

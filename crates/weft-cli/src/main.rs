@@ -1,7 +1,6 @@
 //! `weft`: the command line of the Weft ledger.
 
 mod bench;
-mod consortium;
 mod demo;
 mod keys;
 mod local;
@@ -304,7 +303,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            let genesis = consortium::genesis(chain_id, &key, organization, now);
+            let genesis = weft_client::consortium::genesis(chain_id, &key, organization, now);
             weft_execution::genesis_writes(&genesis).map_err(|e| Failure::other(e.into()))?;
             if file.exists() {
                 return Err(Failure::other(anyhow::anyhow!(

@@ -476,10 +476,20 @@ fn demo_exits_with_a_json_summary() {
     assert_eq!(summary["chain_id"], "weft-demo");
     assert!(summary["height"].as_u64().unwrap() >= 4);
     let scenarios = summary["scenarios"].as_array().unwrap();
-    assert!(!scenarios.is_empty());
+    // Every reference scenario, each passed, each with steps and at least one refusal.
+    assert_eq!(scenarios.len(), weft_scenarios::SCENARIOS.len());
     for s in scenarios {
         assert_eq!(s["passed"], true, "{s}");
-        assert!(s["transactions"].as_u64().unwrap() > 0);
+        assert!(s["transactions"].as_u64().unwrap() > 0, "{s}");
+        assert!(
+            s["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|step| step["refusal"] == true),
+            "{s}"
+        );
+        assert!(!s["final_state"].as_str().unwrap().is_empty(), "{s}");
     }
     // Rerunning on the same data dir continues the same chain.
     let again = Command::new(WEFT)

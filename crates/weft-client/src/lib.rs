@@ -1,6 +1,8 @@
 //! The Rust SDK: build and sign transactions, talk to a node's REST API, and verify proof
 //! bundles offline (re-exported from `weft-crypto`, so the SDK and `weft verify` agree).
 
+pub mod consortium;
+
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, de::DeserializeOwned};
@@ -111,6 +113,9 @@ pub struct Committed {
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// Reads are signed with this member key (permissioned reads); without it the node shows
+    /// only what the consortium declared public.
+    identity: Option<std::sync::Arc<Keypair>>,
 }
 
 impl Client {
@@ -121,7 +126,25 @@ impl Client {
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { base, http }
+        Self {
+            base,
+            http,
+            identity: None,
+        }
+    }
+
+    /// The same connection, reading as `key`'s account: every GET carries an HTTP Message
+    /// Signature (RFC 9421 shape) by that key.
+    pub fn as_member(&self, key: &Keypair) -> Self {
+        Self {
+            identity: Some(std::sync::Arc::new(key.clone())),
+            ..self.clone()
+        }
+    }
+
+    /// The account reads are signed by, if any.
+    pub fn member(&self) -> Option<AccountId> {
+        self.identity.as_ref().map(|k| k.account())
     }
 
     /// The API base URL.
@@ -158,12 +181,21 @@ impl Client {
 
     /// GETs a path and parses the JSON answer.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| self.transport(e))?;
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(key) = &self.identity {
+            let (route, query) = match path.split_once('?') {
+                Some((route, query)) => (route, Some(query)),
+                None => (path, None),
+            };
+            let created = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let (input, signature) = weft_crypto::sign_request(key, "GET", route, query, created);
+            request = request
+                .header("signature-input", input)
+                .header("signature", signature);
+        }
+        let resp = request.send().await.map_err(|e| self.transport(e))?;
         self.handle(resp).await
     }
 

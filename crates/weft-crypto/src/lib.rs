@@ -12,6 +12,7 @@ mod bundle;
 mod hash;
 mod keys;
 mod merkle;
+mod request_auth;
 mod state_proof;
 mod verify;
 
@@ -24,6 +25,7 @@ pub use hash::{
 };
 pub use keys::{KeyError, Keypair, sign_transaction};
 pub use merkle::{MerkleProof, merkle_proof, merkle_root};
+pub use request_auth::{RequestAuthError, RequestSigner, sign_request, verify_request};
 pub use state_proof::{StateHasher, StateProof, state_key_hash};
 pub use verify::{
     PreparedKeys, SignatureError, quorum, verify_finalization, verify_prehashed_parallel,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use weft_client::Keypair;
+use weft_crypto::Keypair;
 use weft_types::{Genesis, GenesisAccount, GenesisOrganization, GenesisValidator, Name};
 
 fn name(s: &str) -> Name {
@@ -41,6 +41,17 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
     // Deploys templates, starts instances and takes transitions; what a party may do inside
     // an instance is decided by the template's roles, not by this role.
     roles.insert(name("workflow-participant"), vec!["workflow.*".to_owned()]);
+    // Consortium-wide read access (permissioned reads): they read every record but write nothing.
+    roles.insert(name("auditor"), vec!["read.*".to_owned()]);
+    roles.insert(name("regulator"), vec!["read.*".to_owned()]);
+    // A person whose identity an authority has verified: signs documents, acts in workflows
+    // open to verified persons (petitions), nothing else.
+    roles.insert(
+        name("citizen"),
+        ["workflow.transition", "document.sign"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
     roles.insert(
         name("member"),
         [
