@@ -38,7 +38,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         E::ReplayedNonce | E::Duplicate | E::AlreadyExists => StatusCode::CONFLICT,
         E::MempoolFull | E::AccountQueueFull => StatusCode::TOO_MANY_REQUESTS,
         E::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
-        E::UnknownAccount | E::Unauthorized => StatusCode::FORBIDDEN,
+        E::UnknownAccount | E::Unauthorized | E::Forbidden => StatusCode::FORBIDDEN,
+        E::Unauthenticated => StatusCode::UNAUTHORIZED,
         E::NotFound => StatusCode::NOT_FOUND,
         E::InvalidArgument
         | E::UnknownToken

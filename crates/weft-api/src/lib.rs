@@ -4,12 +4,15 @@
 //! Every request body is untrusted: sizes are capped before parsing, transactions are
 //! decoded only through the bounded decoder, and every refusal is a typed JSON error.
 
+mod auth;
 mod error;
 mod openapi;
 mod views;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
+use auth::Caller;
+pub use auth::SIGNATURE_WINDOW_SECS;
 use axum::{
     Json, Router,
     body::Bytes,
@@ -264,13 +267,43 @@ fn parse_hash(text: &str) -> ApiResult<Hash> {
 
 async fn transaction(
     State(s): State<AppState>,
+    caller: Caller,
     Path(hash): Path<String>,
     Query(q): Query<ProveQuery>,
 ) -> ApiResult<Json<Value>> {
     let hash = parse_hash(&hash)?;
     let lookup = s.node.lookup(&hash)?;
+    // Whoever knows a hash learns whether and where it committed (the submitter polls
+    // this); the receipt's events, which say what it did and to whom, only those who may
+    // see the transaction.
+    let mut redact = false;
+    if let TxLookup::Committed {
+        height,
+        index,
+        receipt,
+    } = &lookup
+    {
+        let concerned = receipt.events.iter().flat_map(|e| &e.accounts);
+        // The events usually name the caller; only otherwise read the block for its signers.
+        if !caller.sees_transaction([], concerned.clone())? {
+            let block = s.node.chain().store().block(*height)?;
+            let signers: Vec<AccountId> = block
+                .as_ref()
+                .and_then(|b| b.transactions.get(*index as usize))
+                .map(|stx| stx.signatures.iter().map(|sig| sig.account).collect())
+                .unwrap_or_default();
+            redact = !caller.sees_transaction(&signers, concerned)?;
+        }
+    }
+    if redact && q.prove {
+        return Err(caller.refuse(format!("transaction {hash} is not visible to this caller")));
+    }
     let mut body = serde_json::to_value(&lookup).map_err(ApiError::internal)?;
     body["tx_hash"] = json!(hash);
+    if redact {
+        body["receipt"]["events"] = json!([]);
+        body["events_redacted"] = json!(true);
+    }
     match lookup {
         TxLookup::Unknown => {
             return Err(ApiError::not_found(format!(
@@ -294,22 +327,42 @@ async fn transaction(
     Ok(Json(body))
 }
 
-fn block_json(s: &AppState, height: u64) -> ApiResult<Json<Value>> {
+/// A block with the transactions the caller may see in full; the others show only their
+/// index and hash (headers and certificates are public: light clients verify with them).
+fn block_json(s: &AppState, caller: &Caller, height: u64) -> ApiResult<Json<Value>> {
     let store = s.node.chain().store();
     let block = store
         .block(height)?
         .ok_or_else(|| ApiError::not_found(format!("no block at height {height}")))?;
     let receipts = store.receipts(height)?;
     let finalization = store.finalization(height)?;
-    Ok(Json(views::block(&block, &receipts, finalization.as_ref())))
+    let mut visible = Vec::with_capacity(block.transactions.len());
+    for (i, stx) in block.transactions.iter().enumerate() {
+        let concerned = receipts
+            .get(i)
+            .into_iter()
+            .flat_map(|r| r.events.iter().flat_map(|e| &e.accounts));
+        let signers: Vec<AccountId> = stx.signatures.iter().map(|sig| sig.account).collect();
+        visible.push(caller.sees_transaction(&signers, concerned)?);
+    }
+    Ok(Json(views::block(
+        &block,
+        &receipts,
+        finalization.as_ref(),
+        &visible,
+    )))
 }
 
-async fn latest_block(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+async fn latest_block(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let head = s.node.chain().head()?;
-    block_json(&s, head.height)
+    block_json(&s, &caller, head.height)
 }
 
-async fn block(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn block(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let height = if let Ok(h) = id.parse::<u64>() {
         h
     } else {
@@ -322,16 +375,20 @@ async fn block(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<J
             .ok_or_else(|| ApiError::not_found(format!("no block {hash}")))?;
         block.header.height
     };
-    block_json(&s, height)
+    block_json(&s, &caller, height)
 }
 
-async fn account(State(s): State<AppState>, Path(account): Path<String>) -> ApiResult<Json<Value>> {
+async fn account(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(account): Path<String>,
+) -> ApiResult<Json<Value>> {
     let account: AccountId = account
         .parse()
         .map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
-    let snapshot = s.node.chain().store().snapshot()?;
+    caller.check(&StateKey::Account(account))?;
     Ok(Json(views::account(
-        &snapshot,
+        &caller.snapshot,
         s.node.chain().chain_id(),
         &account,
     )?))
@@ -339,12 +396,14 @@ async fn account(State(s): State<AppState>, Path(account): Path<String>) -> ApiR
 
 async fn state_value(
     State(s): State<AppState>,
+    caller: Caller,
     Path(key): Path<String>,
     Query(q): Query<ProveQuery>,
 ) -> ApiResult<Json<Value>> {
     let parsed: StateKey = key
         .parse()
         .map_err(|e: weft_execution::keys::BadStateKey| ApiError::bad_request(e.to_string()))?;
+    caller.check(&parsed)?;
     let chain = s.node.chain();
     let head = chain.head()?;
     let height = q.height.unwrap_or(head.height);
@@ -389,7 +448,11 @@ struct EventsQuery {
     limit: Option<usize>,
 }
 
-async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiResult<Json<Value>> {
+async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(100).min(1000);
     let store = s.node.chain().store();
     let records = match (&q.account, &q.topic) {
@@ -397,6 +460,7 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
             let account: AccountId = a
                 .parse()
                 .map_err(|e| ApiError::bad_request(format!("bad account: {e}")))?;
+            caller.check(&StateKey::Account(account))?;
             let mut r = store.events_by_account(&account, q.from_height, limit)?;
             if let Some(t) = topic {
                 r.retain(|e| e.event.topic == *t);
@@ -407,7 +471,15 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
             if t.len() > 128 {
                 return Err(ApiError::new(ErrorCode::Oversized, "topic too long"));
             }
-            store.events_by_topic(t, q.from_height, limit)?
+            // A topic spans everyone's events: keep those that concern the caller.
+            let mut r = store.events_by_topic(t, q.from_height, limit)?;
+            let mut kept = Vec::with_capacity(r.len());
+            for record in r.drain(..) {
+                if caller.sees_transaction([], &record.event.accounts)? {
+                    kept.push(record);
+                }
+            }
+            kept
         }
         (None, None) => {
             return Err(ApiError::bad_request(

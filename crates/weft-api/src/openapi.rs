@@ -6,6 +6,7 @@ use weft_types::{ErrorCode, Operation};
 fn error_responses() -> Value {
     json!({
         "400": {"$ref": "#/components/responses/Error"},
+        "401": {"$ref": "#/components/responses/Error"},
         "403": {"$ref": "#/components/responses/Error"},
         "404": {"$ref": "#/components/responses/Error"},
         "409": {"$ref": "#/components/responses/Error"},
@@ -48,8 +49,9 @@ pub fn openapi_document() -> Value {
         "info": {
             "title": "Weft node API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Submit transactions, read blocks, accounts, state and events, and fetch proof bundles that verify offline."
+            "description": "Submit transactions, read blocks, accounts, state and events, and fetch proof bundles that verify offline. Reads are permissioned: sign each GET with a member key as an HTTP Message Signature (RFC 9421 shape): `Signature-Input: sig1=(\"@method\" \"@path\" \"@query\");created=<unix seconds>;keyid=\"<account hex>\";alg=\"ed25519\"` and `Signature: sig1=:<base64 Ed25519 signature of the signature base>:`. `created` must be within 300 s of the node's clock. Unsigned requests see only what the consortium's `public` role may read (401 otherwise); a member sees what the read policy allows (403 otherwise); `read.*` roles (auditors, regulators) see everything."
         },
+        "security": [{}, {"memberSignature": []}],
         "paths": {
             "/health": {"get": op("Liveness and current height", json!([]), "healthy")},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
@@ -70,6 +72,9 @@ pub fn openapi_document() -> Value {
             "/v1/stream/blocks": {"get": {"summary": "Server-sent events: one `block` event per committed block", "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}}
         },
         "components": {
+            "securitySchemes": {
+                "memberSignature": {"type": "apiKey", "in": "header", "name": "Signature", "description": "HTTP Message Signature by a member's Ed25519 account key, with the Signature-Input header as described above"}
+            },
             "responses": {
                 "Error": {"description": "a typed refusal", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             },

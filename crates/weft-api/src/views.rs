@@ -13,10 +13,12 @@ use weft_types::{AccountId, Amount, Block, ChainId, Finalization, Name, Receipt}
 
 use crate::error::ApiError;
 
+/// A block; transactions whose `visible` flag is false show only their index and hash.
 pub(crate) fn block(
     block: &Block,
     receipts: &[Receipt],
     finalization: Option<&Finalization>,
+    visible: &[bool],
 ) -> Value {
     let hash = block_hash(&block.header);
     let txs: Vec<Value> = block
@@ -24,12 +26,16 @@ pub(crate) fn block(
         .iter()
         .enumerate()
         .map(|(i, stx)| {
-            json!({
-                "index": i,
-                "tx_hash": tx_hash(&stx.tx),
-                "transaction": stx,
-                "receipt": receipts.get(i),
-            })
+            if visible.get(i).copied().unwrap_or(false) {
+                json!({
+                    "index": i,
+                    "tx_hash": tx_hash(&stx.tx),
+                    "transaction": stx,
+                    "receipt": receipts.get(i),
+                })
+            } else {
+                json!({"index": i, "tx_hash": tx_hash(&stx.tx), "redacted": true})
+            }
         })
         .collect();
     json!({
@@ -68,7 +74,6 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::EpcisEvent(_) => decode::<EpcisRecord>(bytes),
         StateKey::EpcisTrail(_) => decode::<Vec<Name>>(bytes),
         StateKey::ContainedIn(_) => decode::<Name>(bytes),
-        // Visibility is not enforced on reads yet (permissioned reads come later).
         StateKey::Template(..) => decode::<weft_execution::model::TemplateRecord>(bytes),
         StateKey::Instance(_) => decode::<weft_execution::model::Instance>(bytes),
     }

@@ -24,6 +24,10 @@ struct Harness {
     admin: Keypair,
     alice: Keypair,
     bob: Keypair,
+    /// A member of another organization.
+    carol: Keypair,
+    /// An auditor (`read.*`) in its own organization.
+    dave: Keypair,
     _dir: tempfile::TempDir,
 }
 
@@ -31,9 +35,16 @@ async fn start() -> Harness {
     let admin = Keypair::from_seed([1; 32]);
     let alice = Keypair::from_seed([2; 32]);
     let bob = Keypair::from_seed([3; 32]);
+    let carol = Keypair::from_seed([4; 32]);
+    let dave = Keypair::from_seed([5; 32]);
     let mut roles = BTreeMap::new();
     roles.insert(name("admin"), vec!["*".to_owned()]);
     roles.insert(name("member"), vec!["token.transfer".to_owned()]);
+    roles.insert(name("auditor"), vec!["read.*".to_owned()]);
+    roles.insert(
+        name("public"),
+        vec!["read.token".to_owned(), "read.meta".to_owned()],
+    );
     let genesis = Genesis {
         chain_id: name("api-test"),
         genesis_time_ms: 1_700_000_000_000,
@@ -41,10 +52,20 @@ async fn start() -> Harness {
             account: admin.account(),
             organization: name("ops"),
         }],
-        organizations: vec![GenesisOrganization {
-            id: name("ops"),
-            display_name: "Ops".into(),
-        }],
+        organizations: vec![
+            GenesisOrganization {
+                id: name("ops"),
+                display_name: "Ops".into(),
+            },
+            GenesisOrganization {
+                id: name("other"),
+                display_name: "Other".into(),
+            },
+            GenesisOrganization {
+                id: name("audit"),
+                display_name: "Audit".into(),
+            },
+        ],
         accounts: vec![
             GenesisAccount {
                 account: admin.account(),
@@ -60,6 +81,16 @@ async fn start() -> Harness {
                 account: bob.account(),
                 organization: name("ops"),
                 roles: vec![name("member")],
+            },
+            GenesisAccount {
+                account: carol.account(),
+                organization: name("other"),
+                roles: vec![name("member")],
+            },
+            GenesisAccount {
+                account: dave.account(),
+                organization: name("audit"),
+                roles: vec![name("auditor")],
             },
         ],
         roles,
@@ -79,12 +110,15 @@ async fn start() -> Harness {
     ));
     Harness {
         node,
-        client: Client::new(url),
+        // The admin reads everything; tests of the read policy use other clients.
+        client: Client::new(url).as_member(&admin),
         http: reqwest::Client::new(),
         genesis,
         admin,
         alice,
         bob,
+        carol,
+        dave,
         _dir: dir,
     }
 }
@@ -494,4 +528,206 @@ async fn reads_events_stream_metrics_and_openapi() {
         .unwrap_err();
     assert_eq!(bad_key.code(), Some(ErrorCode::InvalidArgument));
     h.node.shutdown();
+}
+
+impl Harness {
+    /// GET `path` with optional raw signature headers; returns the status and body.
+    async fn get_with(&self, path: &str, headers: &[(&str, String)]) -> (u16, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.client.base()));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn refused_code<T: std::fmt::Debug>(r: Result<T, weft_client::ClientError>) -> (ErrorCode, u16) {
+    match r {
+        Err(weft_client::ClientError::Refused {
+            code, http_status, ..
+        }) => (code, http_status),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_permissioned_per_record_and_per_member() {
+    let h = start().await;
+    setup_token(&h).await;
+    // Alice pays Bob (same organization); Carol and Dave are not involved.
+    let paid = h.commit(&h.alice, vec![transfer(&h.bob, 100)]).await;
+    let paid_hash: weft_types::Hash = paid["tx_hash"].as_str().unwrap().parse().unwrap();
+    let paid_height = paid["height"].as_u64().unwrap();
+    let base = h.client.base().to_owned();
+    let anonymous = Client::new(base.clone());
+    let (alice, bob, carol, dave) = (
+        anonymous.as_member(&h.alice),
+        anonymous.as_member(&h.bob),
+        anonymous.as_member(&h.carol),
+        anonymous.as_member(&h.dave),
+    );
+    let balance = format!("balance/usd/{}", h.alice.account());
+
+    // Public records need no signature; member data needs one (401, and no value).
+    assert_eq!(
+        anonymous.state("token/usd", false, None).await.unwrap()["value"]["supply"],
+        "1000"
+    );
+    assert!(anonymous.status().await.is_ok());
+    assert_eq!(
+        refused_code(anonymous.state(&balance, false, None).await),
+        (ErrorCode::Unauthenticated, 401)
+    );
+    assert_eq!(
+        refused_code(anonymous.account(&h.alice.account()).await),
+        (ErrorCode::Unauthenticated, 401)
+    );
+    let (status, body) = h.get_with(&format!("/v1/state/{balance}"), &[]).await;
+    assert_eq!((status, body["number"].as_u64()), (401, Some(25)));
+    assert!(body.get("value").is_none(), "{body}");
+
+    // The account itself, its colleagues and auditors read it; another organization not.
+    for reader in [&alice, &bob, &dave] {
+        let v = reader.state(&balance, true, None).await.unwrap();
+        assert_eq!(v["value"], "900");
+    }
+    assert_eq!(
+        refused_code(carol.state(&balance, false, None).await),
+        (ErrorCode::Forbidden, 403)
+    );
+    assert_eq!(
+        refused_code(carol.account(&h.alice.account()).await),
+        (ErrorCode::Forbidden, 403)
+    );
+    assert_eq!(
+        refused_code(
+            carol
+                .state(
+                    &format!("balance/usd/{}", h.alice.account()),
+                    false,
+                    Some(paid_height - 1)
+                )
+                .await
+        ),
+        (ErrorCode::Forbidden, 403),
+        "history is protected like the head"
+    );
+    assert!(carol.account(&h.carol.account()).await.is_ok());
+    assert_eq!(
+        refused_code(
+            carol
+                .get::<Value>(&format!("/v1/events?account={}", h.alice.account()))
+                .await
+        ),
+        (ErrorCode::Forbidden, 403)
+    );
+    // A topic query only returns the events that concern the caller.
+    let by_topic: Value = carol.get("/v1/events?topic=token.transfer").await.unwrap();
+    assert_eq!(by_topic["events"].as_array().unwrap().len(), 0);
+    let by_topic: Value = dave.get("/v1/events?topic=token.transfer").await.unwrap();
+    assert_eq!(by_topic["events"].as_array().unwrap().len(), 1);
+
+    // Blocks: headers for everyone, the payment's body only for those it concerns.
+    let height = paid_height.to_string();
+    for (reader, sees) in [
+        (&alice, true),
+        (&dave, true),
+        (&carol, false),
+        (&anonymous, false),
+    ] {
+        let block = reader.block(&height).await.unwrap();
+        let tx = &block["transactions"][0];
+        assert_eq!(tx["tx_hash"], json_hash(&paid_hash));
+        assert_eq!(tx.get("transaction").is_some(), sees, "{tx}");
+        assert_eq!(tx["redacted"] == true, !sees, "{tx}");
+        assert!(block["header"]["state_root"].is_string());
+    }
+    // The status of a known hash is visible, what it did only to those it concerns.
+    let as_carol = carol.transaction(&paid_hash, false).await.unwrap();
+    assert_eq!(as_carol["status"], "committed");
+    assert_eq!(as_carol["events_redacted"], true);
+    assert_eq!(as_carol["receipt"]["events"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        refused_code(carol.transaction(&paid_hash, true).await),
+        (ErrorCode::Forbidden, 403)
+    );
+    let as_bob = bob.transaction(&paid_hash, true).await.unwrap();
+    assert!(as_bob["receipt"]["events"].as_array().unwrap().len() >= 1);
+    assert!(as_bob.get("events_redacted").is_none());
+
+    // Authentication failures: each a 401 with no data.
+    let path = format!("/v1/state/{balance}");
+    let (input, signature) = weft_crypto::sign_request(&h.alice, "GET", &path, None, now_secs());
+    let (status, body) = h
+        .get_with(
+            &path,
+            &[
+                ("signature-input", input.clone()),
+                ("signature", signature.clone()),
+            ],
+        )
+        .await;
+    assert_eq!((status, body["value"].as_str()), (200, Some("900")));
+    let other_path = format!("/v1/state/balance/usd/{}", h.bob.account());
+    let mut flipped = signature.clone();
+    flipped.replace_range(6..7, if &signature[6..7] == "A" { "B" } else { "A" });
+    let (stale_input, stale_sig) =
+        weft_crypto::sign_request(&h.alice, "GET", &path, None, now_secs() - 3_600);
+    for (label, p, headers) in [
+        (
+            "signature replayed on another path",
+            other_path.as_str(),
+            vec![
+                ("signature-input", input.clone()),
+                ("signature", signature.clone()),
+            ],
+        ),
+        (
+            "tampered signature",
+            path.as_str(),
+            vec![("signature-input", input.clone()), ("signature", flipped)],
+        ),
+        (
+            "stale",
+            path.as_str(),
+            vec![("signature-input", stale_input), ("signature", stale_sig)],
+        ),
+        (
+            "half the headers",
+            path.as_str(),
+            vec![("signature-input", input.clone())],
+        ),
+        (
+            "garbage",
+            path.as_str(),
+            vec![
+                ("signature-input", "sig1=nonsense".to_owned()),
+                ("signature", "x".to_owned()),
+            ],
+        ),
+    ] {
+        let (status, body) = h.get_with(p, &headers).await;
+        assert_eq!(status, 401, "{label}: {body}");
+        assert_eq!(body["code"], "unauthenticated", "{label}");
+        assert!(body.get("value").is_none(), "{label}");
+    }
+    // A well-signed request by a key that is no member: 403.
+    let stranger = anonymous.as_member(&Keypair::from_seed([99; 32]));
+    assert_eq!(
+        refused_code(stranger.state("token/usd", false, None).await),
+        (ErrorCode::UnknownAccount, 403)
+    );
+}
+
+fn json_hash(h: &weft_types::Hash) -> Value {
+    serde_json::to_value(h).unwrap()
 }

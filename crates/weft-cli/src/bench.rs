@@ -228,14 +228,14 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let node = LocalNode::start(
         dir.path(),
         genesis,
-        Some(validator),
+        Some(validator.clone()),
         "127.0.0.1:0"
             .parse()
             .map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?,
         options,
     )
     .await?;
-    let client = Client::new(node.url());
+    let client = Client::new(node.url()).as_member(&validator);
     let phase = drive(&node, &client, &txs, &hashes, &args, !out.json).await?;
     let (committed, rejected, block_count, elapsed) =
         (phase.committed, phase.rejected, phase.blocks, phase.seconds);
@@ -587,6 +587,7 @@ async fn templates_phase(
                 operations: vec![Operation::Transition(weft_types::Transition {
                     instance: name(&format!("pay-{who}")),
                     transition: name("pay"),
+                    args: vec![],
                 })],
                 memo: String::new(),
             }

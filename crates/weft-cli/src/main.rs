@@ -168,6 +168,22 @@ pub(crate) struct NodeUrl {
     /// The node's API.
     #[arg(long, env = "WEFT_NODE", default_value = "http://127.0.0.1:7700")]
     pub node: String,
+    /// Read as this member (key name or file): requests are signed with it, and the node
+    /// shows what that member may see. Without it, only what the consortium made public.
+    #[arg(long = "as", value_name = "KEY", env = "WEFT_AS")]
+    pub as_key: Option<String>,
+}
+
+impl NodeUrl {
+    /// A client for the node, signing reads with `--as` if given, else with `fallback`.
+    pub(crate) fn client(&self, fallback: Option<&Keypair>) -> anyhow::Result<Client> {
+        let client = Client::new(self.node.clone());
+        Ok(match (&self.as_key, fallback) {
+            (Some(k), _) => client.as_member(&keys::read(&keys::resolve(k))?),
+            (None, Some(key)) => client.as_member(key),
+            (None, None) => client,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -403,8 +419,8 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
         Ok(())
     };
     match q {
-        QueryCmd::Status(url) => show(&Client::new(url.node).status().await?),
-        QueryCmd::Block { id, url } => show(&Client::new(url.node).block(&id).await?),
+        QueryCmd::Status(url) => show(&url.client(None)?.status().await?),
+        QueryCmd::Block { id, url } => show(&url.client(None)?.block(&id).await?),
         QueryCmd::Tx {
             hash,
             prove,
@@ -414,7 +430,8 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
             let hash = hash
                 .parse()
                 .map_err(|e| Failure::usage(format!("bad transaction hash: {e}")))?;
-            let v = Client::new(url.node)
+            let v = url
+                .client(None)?
                 .transaction(&hash, prove || file.is_some())
                 .await?;
             write_proof(&v, &file)?;
@@ -422,7 +439,7 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
         }
         QueryCmd::Account { account, url } => {
             let account = keys::account(&account)?;
-            show(&Client::new(url.node).account(&account).await?);
+            show(&url.client(None)?.account(&account).await?);
         }
         QueryCmd::State {
             key,
@@ -431,7 +448,8 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
             out: file,
             url,
         } => {
-            let v = Client::new(url.node)
+            let v = url
+                .client(None)?
                 .state(&key, prove || file.is_some(), height)
                 .await?;
             write_proof(&v, &file)?;
@@ -451,11 +469,7 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
             if let Some(t) = topic {
                 path.push_str(&format!("&topic={t}"));
             }
-            show(
-                &Client::new(url.node)
-                    .get::<serde_json::Value>(&path)
-                    .await?,
-            );
+            show(&url.client(None)?.get::<serde_json::Value>(&path).await?);
         }
     }
     Ok(())

@@ -136,6 +136,9 @@ enum TxOp {
         instance: Name,
         #[arg(long)]
         transition: Name,
+        /// NAME=VALUE, once per input the transition declares.
+        #[arg(long = "arg", value_parser = parse_pair)]
+        args: Vec<(String, String)>,
     },
     /// Operations from a JSON file (an array of operations as in the API).
     Raw { file: PathBuf },
@@ -229,9 +232,14 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
         TxOp::Transition {
             instance,
             transition,
+            args,
         } => Operation::Transition(weft_types::Transition {
             instance,
             transition,
+            args: args
+                .into_iter()
+                .map(|(k, v)| Ok((Name::new(k).map_err(|e| Failure::usage(e.to_string()))?, v)))
+                .collect::<Result<Vec<_>, Failure>>()?,
         }),
         TxOp::Raw { file } => {
             let text = std::fs::read_to_string(&file)
@@ -253,7 +261,8 @@ pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
         .iter()
         .map(|c| keys::read(&keys::resolve(c)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let client = Client::new(args.url.node.clone());
+    // The signer reads its own nonce and receipt.
+    let client = args.url.client(Some(&key))?;
     let status = client.status().await?;
     let chain_id: Name = match args.chain_id {
         Some(c) => c,
@@ -284,7 +293,7 @@ pub async fn submit_file(
     out: Out,
 ) -> Result<(), Failure> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let client = Client::new(url.node);
+    let client = url.client(None)?;
     let stx: weft_types::SignedTransaction = if file.extension().is_some_and(|e| e == "bin") {
         weft_types::decode_bounded(&bytes).map_err(|e| {
             let code = match e {

@@ -212,8 +212,20 @@ fn transactions_refusals_and_proofs_through_the_cli() {
     assert_eq!(paid["status"], "committed");
     let tx_hash = paid["tx_hash"].as_str().unwrap().to_owned();
 
-    let balances = |who: &str| env.ok(&["query", "account", who])["balances"].clone();
+    let balances = |who: &str| env.ok(&["query", "account", who, "--as", who])["balances"].clone();
     let before = (balances("alice"), balances("bob"));
+    // Reads are permissioned: unsigned, an account is not visible (exit 3, unauthenticated);
+    // signed by the validator (an admin), visible.
+    let (code, v) = env.json(&["query", "account", "alice"]);
+    assert_eq!(
+        (code, v["error"]["code"].as_str()),
+        (3, Some("unauthenticated")),
+        "{v}"
+    );
+    assert_eq!(
+        env.ok(&["query", "account", "alice", "--as", "validator"])["balances"]["eur"],
+        "700"
+    );
     assert_eq!(before.0["eur"], "700");
     assert_eq!(before.1["eur"], "300");
 
@@ -297,7 +309,7 @@ fn transactions_refusals_and_proofs_through_the_cli() {
         serde_json::from_str(&std::fs::read_to_string(env.path("keys/alice.key")).unwrap())
             .unwrap();
     let key = weft_client::Keypair::from_secret_hex(alice_key["secret"].as_str().unwrap()).unwrap();
-    let nonce = env.ok(&["query", "account", "alice"])["next_nonce"]
+    let nonce = env.ok(&["query", "account", "alice", "--as", "alice"])["next_nonce"]
         .as_u64()
         .unwrap();
     let op = weft_types::Operation::Transfer(weft_types::Transfer {
@@ -369,6 +381,8 @@ fn transactions_refusals_and_proofs_through_the_cli() {
         "query",
         "state",
         &format!("balance/eur/{bob}"),
+        "--as",
+        "bob",
         "--prove",
         "--out",
         state_proof.to_str().unwrap(),
@@ -385,6 +399,8 @@ fn transactions_refusals_and_proofs_through_the_cli() {
         "query",
         "tx",
         &tx_hash,
+        "--as",
+        "alice",
         "--prove",
         "--out",
         tx_proof.to_str().unwrap(),

@@ -623,7 +623,8 @@ async fn sigkill_under_load_loses_no_acknowledged_commit() {
     let started = Instant::now();
     let mut env = Env::new();
     let mut node = env.start().await;
-    let client = Client::new(env.url());
+    // The validator is the admin: it reads everything (permissioned reads).
+    let client = Client::new(env.url()).as_member(&env.validator);
     let members: Vec<Keypair> = (0..GENERATORS)
         .map(|_| Keypair::generate().expect("generate key"))
         .collect();
@@ -645,7 +646,7 @@ async fn sigkill_under_load_loses_no_acknowledged_commit() {
         .map(|(i, key)| {
             let to = members[(i + 1) % members.len()].account();
             tokio::spawn(generate(
-                Client::new(env.url()),
+                Client::new(env.url()).as_member(&env.validator),
                 key.clone(),
                 to,
                 i,
@@ -735,7 +736,8 @@ async fn sigkill_under_load_loses_no_acknowledged_commit() {
 async fn sigkill_right_after_first_commit_then_restart_twice() {
     let mut env = Env::new();
     let mut node = env.start().await;
-    let client = Client::new(env.url());
+    // The validator is the admin: it reads everything (permissioned reads).
+    let client = Client::new(env.url()).as_member(&env.validator);
     let members: Vec<Keypair> = (0..2)
         .map(|_| Keypair::generate().expect("generate key"))
         .collect();

@@ -41,6 +41,21 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
     // Deploys templates, starts instances and takes transitions; what a party may do inside
     // an instance is decided by the template's roles, not by this role.
     roles.insert(name("workflow-participant"), vec!["workflow.*".to_owned()]);
+    // What anyone may read without signing in (the read policy gives an anonymous client the
+    // permissions of the role named `public`): chain metadata, roles, organizations, token
+    // definitions and templates. Balances, accounts, instances and documents are not public.
+    roles.insert(
+        name("public"),
+        [
+            "read.meta",
+            "read.role",
+            "read.organization",
+            "read.token",
+            "read.template",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
     // Consortium-wide read access (permissioned reads): they read every record but write nothing.
     roles.insert(name("auditor"), vec!["read.*".to_owned()]);
     roles.insert(name("regulator"), vec!["read.*".to_owned()]);

@@ -24,6 +24,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, GenesisError> {
 
 fn check_permission(role: &Name, p: &str) -> Result<(), GenesisError> {
     let known = p == "*"
+        || crate::read_policy::is_read_permission(p)
         || Operation::ALL_PERMISSIONS.contains(&p)
         || p.strip_suffix(".*").is_some_and(|m| {
             Operation::ALL_PERMISSIONS

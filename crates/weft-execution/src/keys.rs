@@ -57,6 +57,31 @@ pub enum StateKey {
 }
 
 impl StateKey {
+    /// The record's kind, the first segment of its path (`balance`, `instance`, …): what a
+    /// `read.<kind>` permission lets a role read.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Height | Self::ChainId | Self::Validators => "meta",
+            Self::Organization(_) => "organization",
+            Self::Role(_) => "role",
+            Self::Account(_) => "account",
+            Self::Nonce(_) => "nonce",
+            Self::Token(_) => "token",
+            Self::Balance(..) => "balance",
+            Self::Holdings(_) => "holdings",
+            Self::Asset(_) => "asset",
+            Self::Hold(_) => "hold",
+            Self::Frozen(..) => "frozen",
+            Self::Document(_) => "document",
+            Self::Rfq(_) => "rfq",
+            Self::Market(_) => "market",
+            Self::Feed(_) => "feed",
+            Self::EpcisEvent(_) | Self::EpcisTrail(_) | Self::ContainedIn(_) => "epcis",
+            Self::Template(..) => "template",
+            Self::Instance(_) => "instance",
+        }
+    }
+
     /// The key's bytes in the state tree.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.to_string().into_bytes()

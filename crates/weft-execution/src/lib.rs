@@ -17,6 +17,7 @@ pub mod keys;
 pub mod model;
 mod modules;
 mod overlay;
+pub mod read_policy;
 pub mod workflow;
 
 use std::collections::BTreeSet;

@@ -403,13 +403,14 @@ impl Ctx {
         ops: Vec<Operation>,
     ) -> Result<TxStatus, ClientError> {
         let key = keys[0];
-        let nonce = self.client.next_nonce(&key.account()).await?;
+        // The signer reads its own nonce and receipt (permissioned reads).
+        let client = self.client.as_member(key);
+        let nonce = client.next_nonce(&key.account()).await?;
         let stx = TxBuilder::new(self.genesis.chain_id.clone(), key.account())
             .nonce(nonce)
             .ops(ops)
             .sign(keys);
-        let committed = self
-            .client
+        let committed = client
             .submit_and_wait(&stx, Duration::from_secs(20))
             .await?;
         Ok(committed.receipt.status)

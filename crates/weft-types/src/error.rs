@@ -57,6 +57,8 @@ error_codes! {
     22 => AlreadyExists, "already_exists", "The object being created already exists.";
     23 => NotFound, "not_found", "The object does not exist.";
     24 => InvalidArgument, "invalid_argument", "An argument is out of range or inconsistent.";
+    25 => Unauthenticated, "unauthenticated", "The request is not signed by a member key, or its signature is invalid or stale.";
+    26 => Forbidden, "forbidden", "The caller may not read this record.";
     30 => UnknownToken, "unknown_token", "The token is not defined.";
     31 => InsufficientBalance, "insufficient_balance", "The balance is lower than the amount.";
     32 => SupplyExceeded, "supply_exceeded", "Minting would exceed the token's maximum supply.";
