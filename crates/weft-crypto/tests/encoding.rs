@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use weft_crypto::{Keypair, block_hash, merkle_root, receipt_hash, sign_transaction, tx_hash};
 use weft_types::{
-    AcceptQuote, CancelOrder, ClearMarket, CloseRfq, OpenMarket, PlaceOrder, RequestQuote, Side,
-    SubmitQuote,
+    AcceptQuote, BuyAsset, CancelOrder, ClearMarket, CloseRfq, OfferAsset, OpenMarket, PlaceOrder,
+    RequestQuote, Side, SubmitQuote,
 };
 use weft_types::{
     AccountId, AmendDocument, Amount, AnchorDocument, AssignRole, Block, BlockHeader, Burn,
@@ -253,6 +253,19 @@ fn sample_app_tx() -> SignedTransaction {
             Operation::ClearMarket(ClearMarket {
                 market: name("energy"),
             }),
+            Operation::OfferAsset(OfferAsset {
+                asset: name("crc-1"),
+                pay_symbol: name("nori"),
+                price: Amount(1500),
+                fee_bps: 250,
+                fee_account: Some(a.account()),
+                buyer: None,
+                deadline_height: 200,
+            }),
+            Operation::BuyAsset(BuyAsset {
+                asset: name("crc-1"),
+                price: Amount(1500),
+            }),
             Operation::DeployTemplate(DeployTemplate {
                 source: "id: t\nversion: 1\n".into(),
             }),
@@ -266,6 +279,7 @@ fn sample_app_tx() -> SignedTransaction {
             Operation::Transition(WorkflowTransition {
                 instance: name("g-1"),
                 transition: name("issue"),
+                args: vec![(name("amount"), "100".into())],
             }),
         ],
         memo: "golden-app".into(),

@@ -229,18 +229,43 @@ impl EpcisRecord {
     pub const MAX_TRAIL: usize = 1024;
 }
 
-// ---- market: requests for quote and double-auction markets ----
+// ---- market: requests for quote, asset offers and double-auction markets ----
 
 /// Where a request for quote stands.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum RfqStatus {
-    /// Takes quotes until the deadline; one may be accepted until it is closed.
+    /// Takes quotes (or a buyer) until the deadline; may be settled until it is closed.
     Open,
     /// One quote was accepted and settled; other quotes wait in escrow for the close.
     Accepted { quote: Name, at_height: u64 },
-    /// Final: every quote still in escrow was refunded.
+    /// Final: every quote still in escrow was refunded, an offered asset unlocked.
     Closed { at_height: u64 },
+    /// Final: the offered asset was sold to `buyer` and passed to it.
+    Sold { buyer: AccountId, at_height: u64 },
+}
+
+/// What a request for quote trades.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RfqKind {
+    /// The requester buys `want_quantity` of `want_symbol`; every quote escrows that delivery.
+    Buy {
+        want_symbol: Name,
+        want_quantity: Amount,
+    },
+    /// The requester sells its unique asset at a fixed price; the asset is locked while the
+    /// offer is open. Kept under the asset's id, so the lock is found from the asset.
+    AssetOffer {
+        asset: Name,
+        /// What the buyer pays, fee included.
+        price: Amount,
+        /// Basis points of the price, rounded down, paid to `fee_account`.
+        fee_bps: u16,
+        fee_account: Option<AccountId>,
+        /// The only account that may buy, if any.
+        buyer: Option<AccountId>,
+    },
 }
 
 /// A quote on a request: its price and the quoter's tokens in escrow.
@@ -256,18 +281,17 @@ pub struct RfqQuote {
     pub submitted_at: u64,
 }
 
-/// A request for quote: the requester wants `want_quantity` of `want_symbol`, paying in
-/// `pay_symbol`.
+/// A request for quote (the requester buys tokens, paying in `pay_symbol`) or an asset offer
+/// (the requester sells a unique asset for `pay_symbol`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Rfq {
     pub requester: AccountId,
-    pub want_symbol: Name,
-    pub want_quantity: Amount,
+    pub kind: RfqKind,
     pub pay_symbol: Name,
     pub deadline_height: u64,
     pub created_at: u64,
     pub status: RfqStatus,
-    /// In submission order.
+    /// In submission order; always empty for an asset offer.
     pub quotes: Vec<RfqQuote>,
 }
 
@@ -277,12 +301,19 @@ impl Rfq {
 
     /// Units of `symbol` this request holds in escrow (counted in the token's supply).
     pub fn escrow_of(&self, symbol: &Name) -> u128 {
-        if *symbol != self.want_symbol {
-            return 0;
+        match &self.kind {
+            RfqKind::Buy { want_symbol, .. } if want_symbol == symbol => self
+                .quotes
+                .iter()
+                .fold(0u128, |sum, q| sum.saturating_add(q.escrow.0)),
+            _ => 0,
         }
-        self.quotes
-            .iter()
-            .fold(0u128, |sum, q| sum.saturating_add(q.escrow.0))
+    }
+
+    /// Whether this is an open offer of `asset`, which keeps the asset locked.
+    pub fn locks(&self, asset: &Name) -> bool {
+        matches!(&self.kind, RfqKind::AssetOffer { asset: a, .. } if a == asset)
+            && self.status == RfqStatus::Open
     }
 }
 
@@ -340,16 +371,19 @@ impl Market {
 // ---- workflow: deployed templates and their instances ----
 
 /// A deployed template version: immutable once stored.
+///
+/// `source_hash` comes first in the encoding: the executor reads those 32 bytes to find its
+/// compiled copy of the template without decoding the rest.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct TemplateRecord {
-    pub template: crate::workflow::Template,
     /// SHA-256 of the source as deployed.
     pub source_hash: weft_types::Hash,
+    pub template: crate::workflow::Template,
     pub deployer: AccountId,
     pub deployed_at: u64,
 }
 
-/// A typed instance parameter.
+/// A typed instance parameter or transition input.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum ParamValue {
@@ -363,6 +397,37 @@ pub enum ParamValue {
     Document(Name),
     /// Unix milliseconds.
     Timestamp(u64),
+    /// The id of a workflow instance.
+    Instance(Name),
+}
+
+impl ParamValue {
+    /// The value in the text form instances and transitions are given it in.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Int(i) => i.to_string(),
+            Self::String(s) => s.clone(),
+            Self::Account(a) => a.to_string(),
+            Self::Bool(b) => b.to_string(),
+            Self::Amount(a) => a.0.to_string(),
+            Self::Token(n) | Self::Asset(n) | Self::Document(n) | Self::Instance(n) => {
+                n.to_string()
+            }
+            Self::Timestamp(t) => t.to_string(),
+        }
+    }
+}
+
+/// A change a transition's effects made to the instance itself.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum InstanceChange {
+    /// `account` was bound to `role`.
+    Granted { role: Name, account: AccountId },
+    /// `account` was unbound from `role`.
+    Revoked { role: Name, account: AccountId },
+    /// Parameter `param` took `value`.
+    Set { param: Name, value: ParamValue },
 }
 
 /// One step an instance took.
@@ -371,12 +436,19 @@ pub struct HistoryEntry {
     pub transition: Name,
     pub from: Name,
     pub to: Name,
-    /// The account that took the transition (the transaction's signer).
+    /// The account that took the transition (the transaction's signer); for an automatic
+    /// transition, the signer of the transaction whose transition triggered it.
     pub by: AccountId,
     /// The co-signers that counted as approvals (k-of-n) or as the two hands.
     pub approvals: Vec<AccountId>,
     pub height: u64,
     pub timestamp_ms: u64,
+    /// The inputs given, parsed by their declared types.
+    pub args: std::collections::BTreeMap<Name, ParamValue>,
+    /// Fired by the ledger after another transition landed (`auto: true`).
+    pub automatic: bool,
+    /// Role grants and revocations and parameter changes, in effect order.
+    pub changes: Vec<InstanceChange>,
 }
 
 /// A running (or finished) instance of a template version.
@@ -385,8 +457,9 @@ pub struct Instance {
     pub template: Name,
     /// The version the instance started with; it keeps it for life.
     pub version: u32,
-    /// Role → the account bound to it.
-    pub parties: std::collections::BTreeMap<Name, AccountId>,
+    /// Role → the accounts bound to it, sorted, each once. Every bound role of the template
+    /// has an entry (empty for an optional role nobody holds yet); open roles have none.
+    pub parties: std::collections::BTreeMap<Name, Vec<AccountId>>,
     pub params: std::collections::BTreeMap<Name, ParamValue>,
     /// The current state.
     pub state: Name,
@@ -395,9 +468,55 @@ pub struct Instance {
     pub created_at_ms: u64,
     /// Every transition taken, oldest first, at most [`Instance::MAX_HISTORY`].
     pub history: Vec<HistoryEntry>,
+    /// Transition → the distinct accounts that took it (what `count` in guards counts and
+    /// `once_per_account` checks); automatic transitions have no takers.
+    pub takers: std::collections::BTreeMap<Name, BTreeSet<AccountId>>,
 }
 
 impl Instance {
     /// Most transitions one instance takes.
     pub const MAX_HISTORY: usize = 1024;
+
+    /// Whether `account` is bound to `role` (open roles bind nobody).
+    pub fn is_bound(&self, role: &Name, account: &AccountId) -> bool {
+        self.parties
+            .get(role)
+            .is_some_and(|accounts| accounts.binary_search(account).is_ok())
+    }
+
+    /// Every bound account once, sorted.
+    pub fn bound_accounts(&self) -> BTreeSet<AccountId> {
+        self.parties.values().flatten().copied().collect()
+    }
+
+    /// Whether `account`, holding the ledger roles `ledger_roles`, holds template role `role`
+    /// in this instance: bound to it, or holding the ledger role an open role is open to.
+    pub fn holds(
+        &self,
+        template: &crate::workflow::Template,
+        role: &Name,
+        account: &AccountId,
+        ledger_roles: &BTreeSet<Name>,
+    ) -> bool {
+        match template.roles.get(role).and_then(|r| r.open_to.as_ref()) {
+            Some(ledger_role) => ledger_roles.contains(ledger_role),
+            None => self.is_bound(role, account),
+        }
+    }
+
+    /// Whether the template's `visibility` lets `account` (holding `ledger_roles`) read this
+    /// instance: it is public, or the account holds one of the roles it names.
+    pub fn visible_to(
+        &self,
+        template: &crate::workflow::Template,
+        account: &AccountId,
+        ledger_roles: &BTreeSet<Name>,
+    ) -> bool {
+        template.visibility.public
+            || template
+                .visibility
+                .roles
+                .iter()
+                .any(|role| self.holds(template, role, account, ledger_roles))
+    }
 }

@@ -241,20 +241,20 @@ impl Viewer {
         let Some(template) = template else {
             return Ok(false);
         };
-        let visibility = &template.template.visibility;
-        if visibility.public {
+        if template.template.visibility.public {
             return Ok(true);
         }
         let Some(me) = self.account() else {
             return Ok(false);
         };
-        Ok(instance.created_by == me
-            || visibility.roles.iter().any(|role| {
-                instance
-                    .parties
-                    .get(role)
-                    .is_some_and(|bound| bound.contains(&me))
-            }))
+        // Open roles (`open_to: <ledger role>`) are held through the reader's ledger roles.
+        let ledger_roles = get::<Account>(state, &StateKey::Account(me))?
+            .map(|a| a.roles)
+            .unwrap_or_default();
+        Ok(
+            instance.created_by == me
+                || instance.visible_to(&template.template, &me, &ledger_roles),
+        )
     }
 
     /// May this viewer see a transaction signed by `signers` whose receipt's events name

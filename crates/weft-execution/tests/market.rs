@@ -1,7 +1,7 @@
-//! The market module: requests for quote settled delivery-versus-payment out of escrow, and
-//! periodic double auctions with uniform-price clearing. Each rule, each refusal (with its
-//! code and no state change), a hand-computed clearing, and the invariants under random
-//! sequences.
+//! The market module: requests for quote settled delivery-versus-payment out of escrow,
+//! unique assets offered at a price with a marketplace fee, and periodic double auctions with
+//! uniform-price clearing. Each rule, each refusal (with its code and no state change), a
+//! hand-computed clearing and fee, and the invariants under random sequences.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +10,14 @@ use weft_crypto::{Keypair, sign_transaction};
 use weft_execution::{
     BlockContext, execute_block, genesis_writes,
     keys::StateKey,
-    model::{Hold as HoldRecord, Market, Rfq, RfqStatus, Token},
+    model::{Asset, AssetStatus, Hold as HoldRecord, Market, Rfq, RfqKind, RfqStatus, Token},
 };
 use weft_types::{
-    AcceptQuote, AccountId, Amount, CancelOrder, ClearMarket, CloseRfq, ErrorCode, Event, Genesis,
-    GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator, Name, OpenMarket,
-    Operation, PlaceOrder, RequestQuote, SetFrozen, Side, SubmitQuote, Transaction, TxStatus,
-    state::WriteSet,
+    AcceptQuote, AccountId, Amount, BuyAsset, CancelOrder, ClearMarket, CloseRfq, ErrorCode, Event,
+    Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator, MergeAssets,
+    Name, NewAsset, OfferAsset, OpenMarket, Operation, PlaceOrder, RegisterAsset, RequestQuote,
+    RetireAsset, SetAssetAttributes, SetFrozen, Side, SplitAsset, SubmitQuote, Transaction,
+    TransferAsset, TxStatus, state::WriteSet,
 };
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -45,14 +46,21 @@ struct World {
 }
 
 impl World {
-    /// An issuer of `kwh` and `usd`, and four traders holding 1000 of each. Traders have only
-    /// `market.*`: market operations move their tokens without `token.transfer`.
+    /// An issuer of `kwh` and `usd` (also the marketplace operator and registrar of assets),
+    /// and four traders holding 1000 of each. Traders have `market.*` and `asset.*` but not
+    /// `token.*`: market operations move their tokens without `token.transfer`.
     fn new() -> Self {
         let issuer = Keypair::from_seed([1; 32]);
         let people: Vec<Keypair> = (2..=5u8).map(|i| Keypair::from_seed([i; 32])).collect();
         let mut roles = BTreeMap::new();
-        roles.insert(name("issuer"), vec!["token.*".to_owned()]);
-        roles.insert(name("trader"), vec!["market.*".to_owned()]);
+        roles.insert(
+            name("issuer"),
+            vec!["token.*".to_owned(), "asset.*".to_owned()],
+        );
+        roles.insert(
+            name("trader"),
+            vec!["market.*".to_owned(), "asset.*".to_owned()],
+        );
         let mut accounts = vec![GenesisAccount {
             account: issuer.account(),
             organization: name("org"),
@@ -182,6 +190,10 @@ impl World {
         borsh::from_slice(&self.state[&StateKey::Rfq(name(id)).to_bytes()]).unwrap()
     }
 
+    fn asset(&self, id: &str) -> Asset {
+        borsh::from_slice(&self.state[&StateKey::Asset(name(id)).to_bytes()]).unwrap()
+    }
+
     fn market(&self, id: &str) -> Market {
         borsh::from_slice(&self.state[&StateKey::Market(name(id)).to_bytes()]).unwrap()
     }
@@ -296,6 +308,69 @@ fn cancel(id: &str) -> Operation {
 fn clear() -> Operation {
     Operation::ClearMarket(ClearMarket {
         market: name("energy"),
+    })
+}
+
+/// A carbon removal certificate registered to `owner`.
+fn certificate(id: &str, owner: &Keypair) -> Operation {
+    Operation::RegisterAsset(RegisterAsset {
+        id: name(id),
+        class: name("crc"),
+        owner: owner.account(),
+        attributes: vec![
+            ("tonnes".into(), "1".into()),
+            ("vintage".into(), "2024".into()),
+        ],
+    })
+}
+
+/// An offer of `asset` for `price` usd, with `fee_bps` to `fee_account`, open to anyone.
+fn offer(
+    asset: &str,
+    price: u128,
+    fee_bps: u16,
+    fee_account: Option<&Keypair>,
+    deadline: u64,
+) -> Operation {
+    Operation::OfferAsset(OfferAsset {
+        asset: name(asset),
+        pay_symbol: name("usd"),
+        price: Amount(price),
+        fee_bps,
+        fee_account: fee_account.map(Keypair::account),
+        buyer: None,
+        deadline_height: deadline,
+    })
+}
+
+fn offer_to(asset: &str, price: u128, buyer: &Keypair, deadline: u64) -> Operation {
+    match offer(asset, price, 0, None, deadline) {
+        Operation::OfferAsset(mut o) => {
+            o.buyer = Some(buyer.account());
+            Operation::OfferAsset(o)
+        }
+        _ => unreachable!(),
+    }
+}
+
+fn buy(asset: &str, price: u128) -> Operation {
+    Operation::BuyAsset(BuyAsset {
+        asset: name(asset),
+        price: Amount(price),
+    })
+}
+
+fn transfer_asset(asset: &str, to: &Keypair) -> Operation {
+    Operation::TransferAsset(TransferAsset {
+        id: name(asset),
+        to: to.account(),
+    })
+}
+
+fn retire(asset: &str) -> Operation {
+    Operation::RetireAsset(RetireAsset {
+        id: name(asset),
+        reason: "claimed against 2024 emissions".into(),
     })
 }
 
@@ -740,6 +815,439 @@ proptest! {
                 };
                 prop_assert_eq!(o.escrow.0, expect);
                 prop_assert!(o.quantity.0 > 0);
+            }
+        }
+    }
+}
+
+// ---- asset offers: unique assets against a token, with a marketplace fee ----
+
+#[test]
+fn asset_offer_settles_payment_fee_and_ownership_in_one_step() {
+    let mut w = World::new();
+    let [alice, bob, carol] = [w.p(0), w.p(1), w.p(2)];
+    let operator = w.issuer.clone();
+    w.ok(&operator, vec![certificate("crc-1", &alice)]);
+    let deadline = w.height + 10;
+    let events = w.ok(
+        &alice,
+        vec![offer("crc-1", 600, 250, Some(&operator), deadline)],
+    );
+    assert_eq!(attr(&events[0], "fee"), "15");
+    let offered = w.rfq("crc-1");
+    assert_eq!(offered.status, RfqStatus::Open);
+    assert!(offered.locks(&name("crc-1")));
+    // Offering locks, it does not move: alice still owns the certificate.
+    assert_eq!(w.asset("crc-1").owner, alice.account());
+
+    // 250 bps of 600 = 15 to the operator; alice receives 585; bob pays 600.
+    let events = w.ok(&bob, vec![buy("crc-1", 600)]);
+    let sold = events
+        .iter()
+        .find(|e| e.topic == "market.asset_sold")
+        .unwrap();
+    assert_eq!(
+        ["price", "fee", "proceeds"].map(|k| attr(sold, k)),
+        ["600", "15", "585"]
+    );
+    let moved = events
+        .iter()
+        .find(|e| e.topic == "asset.transferred")
+        .unwrap();
+    assert_eq!(attr(moved, "to"), bob.account().to_string());
+    assert_eq!(w.balance("usd", &bob), 400);
+    assert_eq!(w.balance("usd", &alice), 1585);
+    assert_eq!(w.balance("usd", &operator), 15);
+    assert_eq!(w.asset("crc-1").owner, bob.account());
+    assert_eq!(
+        w.rfq("crc-1").status,
+        RfqStatus::Sold {
+            buyer: bob.account(),
+            at_height: w.height
+        }
+    );
+    assert!(w.conserved("usd"));
+    assert_eq!(w.supply("usd"), 4 * START);
+
+    // The new owner may offer it again (the finished offer gives way); the fee rounds
+    // down: 250 bps of 333 is 8.325, so 8 to the operator and 325 to bob.
+    w.ok(
+        &bob,
+        vec![offer("crc-1", 333, 250, Some(&operator), w.height + 5)],
+    );
+    w.ok(&carol, vec![buy("crc-1", 333)]);
+    assert_eq!(w.balance("usd", &carol), 1000 - 333);
+    assert_eq!(w.balance("usd", &bob), 400 + 325);
+    assert_eq!(w.balance("usd", &operator), 15 + 8);
+    assert_eq!(w.asset("crc-1").owner, carol.account());
+
+    // The whole price as fee is allowed (10 000 bps): the seller receives nothing.
+    w.ok(
+        &carol,
+        vec![offer("crc-1", 100, 10_000, Some(&operator), w.height + 5)],
+    );
+    w.ok(&alice, vec![buy("crc-1", 100)]);
+    assert_eq!(w.balance("usd", &carol), 1000 - 333);
+    assert_eq!(w.balance("usd", &operator), 15 + 8 + 100);
+    // No fee: the seller receives the whole price, no fee account needed.
+    w.ok(&alice, vec![offer("crc-1", 50, 0, None, w.height + 5)]);
+    w.ok(&bob, vec![buy("crc-1", 50)]);
+    assert_eq!(w.balance("usd", &alice), 1585 - 100 + 50);
+    assert_eq!(w.asset("crc-1").owner, bob.account());
+    // Sold, the certificate is the buyer's to retire: retirement is final.
+    w.ok(&bob, vec![retire("crc-1")]);
+    assert!(!w.asset("crc-1").is_active());
+    assert!(w.conserved("usd") && w.conserved("kwh"));
+    assert_eq!(w.supply("usd"), 4 * START);
+}
+
+#[test]
+fn offered_asset_is_locked_until_bought_or_closed() {
+    let mut w = World::new();
+    let [alice, bob, carol] = [w.p(0), w.p(1), w.p(2)];
+    let operator = w.issuer.clone();
+    w.ok(
+        &operator,
+        vec![certificate("crc-1", &alice), certificate("crc-2", &alice)],
+    );
+    let deadline = w.height + 20;
+    w.ok(&alice, vec![offer("crc-1", 100, 0, None, deadline)]);
+
+    // While offered, the owner can do nothing to it.
+    let part = |id: &str| NewAsset {
+        id: name(id),
+        class: name("crc"),
+        attributes: vec![],
+    };
+    for op in [
+        transfer_asset("crc-1", &carol),
+        retire("crc-1"),
+        Operation::SplitAsset(SplitAsset {
+            id: name("crc-1"),
+            parts: vec![part("crc-1a"), part("crc-1b")],
+        }),
+        Operation::MergeAssets(MergeAssets {
+            inputs: vec![name("crc-2"), name("crc-1")],
+            output: part("crc-12"),
+        }),
+        Operation::SetAssetAttributes(SetAssetAttributes {
+            id: name("crc-1"),
+            set: vec![("tonnes".into(), "100".into())],
+            remove: vec![],
+        }),
+        offer("crc-1", 90, 0, None, deadline),
+    ] {
+        w.refused(&alice, vec![op], ErrorCode::InvalidArgument);
+    }
+    assert_eq!(w.asset("crc-1").owner, alice.account());
+    assert!(w.asset("crc-1").is_active());
+    // Other assets of the same owner are not locked.
+    w.ok(&alice, vec![transfer_asset("crc-2", &carol)]);
+
+    // Only the seller closes before the deadline; closing releases the lock.
+    w.refused(&bob, vec![close("crc-1")], ErrorCode::Unauthorized);
+    let events = w.ok(&alice, vec![close("crc-1")]);
+    assert_eq!(events[0].topic, "market.offer_closed");
+    assert!(matches!(w.rfq("crc-1").status, RfqStatus::Closed { .. }));
+    assert!(!w.rfq("crc-1").locks(&name("crc-1")));
+    // Closed: no purchase, no second close.
+    w.refused(&bob, vec![buy("crc-1", 100)], ErrorCode::InvalidArgument);
+    w.refused(&alice, vec![close("crc-1")], ErrorCode::InvalidArgument);
+    w.ok(&alice, vec![transfer_asset("crc-1", &bob)]);
+    assert_eq!(w.asset("crc-1").owner, bob.account());
+
+    // An offer lapses at its deadline: no purchase after it, and anyone may then close it.
+    w.ok(&bob, vec![offer("crc-1", 100, 0, None, w.height + 1)]);
+    w.ok(&carol, vec![request("other", 1, w.height + 10)]); // a block passes
+    w.refused(&carol, vec![buy("crc-1", 100)], ErrorCode::InvalidArgument);
+    w.refused(&bob, vec![retire("crc-1")], ErrorCode::InvalidArgument);
+    w.ok(&carol, vec![close("crc-1")]);
+    w.ok(&bob, vec![retire("crc-1")]);
+
+    // A retired asset can never be offered, so never sold.
+    w.refused(
+        &bob,
+        vec![offer("crc-1", 100, 0, None, w.height + 5)],
+        ErrorCode::InvalidArgument,
+    );
+    assert!(w.conserved("usd"));
+}
+
+#[test]
+fn asset_offer_refusals_carry_their_code_and_change_nothing() {
+    let mut w = World::new();
+    let [alice, bob, carol, dave] = [w.p(0), w.p(1), w.p(2), w.p(3)];
+    let operator = w.issuer.clone();
+    w.ok(
+        &operator,
+        vec![certificate("crc-1", &alice), certificate("crc-2", &alice)],
+    );
+    let later = w.height + 50;
+
+    // Offering: only the owner, only an existing active asset, a defined token, a positive
+    // price, a fee of at most 10 000 bps with an account to pay it to, a registered fee
+    // account and buyer other than the seller, a deadline not past.
+    w.refused(
+        &bob,
+        vec![offer("crc-1", 100, 0, None, later)],
+        ErrorCode::Unauthorized,
+    );
+    w.refused(
+        &alice,
+        vec![offer("nope", 100, 0, None, later)],
+        ErrorCode::NotFound,
+    );
+    let mut bad_token = offer("crc-1", 100, 0, None, later);
+    if let Operation::OfferAsset(o) = &mut bad_token {
+        o.pay_symbol = name("eur");
+    }
+    w.refused(&alice, vec![bad_token], ErrorCode::UnknownToken);
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 0, 0, None, later)],
+        ErrorCode::InvalidArgument,
+    );
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 100, 10_001, Some(&operator), later)],
+        ErrorCode::InvalidArgument,
+    );
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 100, 100, None, later)],
+        ErrorCode::InvalidArgument,
+    );
+    let stranger = Keypair::from_seed([99; 32]);
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 100, 100, Some(&stranger), later)],
+        ErrorCode::UnknownAccount,
+    );
+    w.refused(
+        &alice,
+        vec![offer_to("crc-1", 100, &stranger, later)],
+        ErrorCode::UnknownAccount,
+    );
+    w.refused(
+        &alice,
+        vec![offer_to("crc-1", 100, &alice, later)],
+        ErrorCode::InvalidArgument,
+    );
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 100, 0, None, w.height)],
+        ErrorCode::InvalidArgument,
+    );
+    w.refused(
+        &alice,
+        vec![offer("crc-1", u128::MAX, 2, Some(&operator), later)],
+        ErrorCode::Overflow,
+    );
+    // An asset offer lives under the asset's id: a request for quote there blocks it.
+    w.ok(&bob, vec![request("crc-2", 5, later)]);
+    w.refused(
+        &alice,
+        vec![offer("crc-2", 100, 0, None, later)],
+        ErrorCode::AlreadyExists,
+    );
+    w.refused(&carol, vec![buy("crc-2", 100)], ErrorCode::NotFound);
+
+    // Buying: an existing offer, by someone else, the one it is reserved for, at its price,
+    // with the funds in hand, with no party frozen.
+    w.refused(&bob, vec![buy("crc-1", 100)], ErrorCode::NotFound);
+    w.ok(
+        &alice,
+        vec![offer("crc-1", 700, 500, Some(&operator), later)],
+    );
+    w.refused(&alice, vec![buy("crc-1", 700)], ErrorCode::InvalidArgument);
+    w.refused(&bob, vec![buy("crc-1", 699)], ErrorCode::InvalidArgument);
+    w.refused(&bob, vec![buy("crc-1", 701)], ErrorCode::InvalidArgument);
+    // An offer takes no quotes; it is bought.
+    w.refused(
+        &bob,
+        vec![quote("crc-1", "q", 5)],
+        ErrorCode::InvalidArgument,
+    );
+    w.refused(
+        &alice,
+        vec![accept("crc-1", "q")],
+        ErrorCode::InvalidArgument,
+    );
+    // Insufficient funds.
+    // dave has 1000 usd and spends 400 of it on another certificate; the offer is 700.
+    w.ok(&operator, vec![certificate("crc-3", &carol)]);
+    w.ok(&carol, vec![offer("crc-3", 400, 0, None, later)]);
+    w.ok(&dave, vec![buy("crc-3", 400)]);
+    assert_eq!(w.balance("usd", &dave), 600);
+    w.refused(
+        &dave,
+        vec![buy("crc-1", 700)],
+        ErrorCode::InsufficientBalance,
+    );
+    // A frozen fee account fails the fee leg: the payment and delivery are undone too.
+    let freeze = |who: &Keypair, frozen: bool| {
+        Operation::SetFrozen(SetFrozen {
+            symbol: name("usd"),
+            account: who.account(),
+            frozen,
+        })
+    };
+    w.ok(&operator, vec![freeze(&operator, true)]);
+    w.refused(&bob, vec![buy("crc-1", 700)], ErrorCode::Frozen);
+    w.ok(&operator, vec![freeze(&operator, false)]);
+    w.ok(&operator, vec![freeze(&bob, true)]);
+    w.refused(&bob, vec![buy("crc-1", 700)], ErrorCode::Frozen);
+    w.ok(&operator, vec![freeze(&bob, false)]);
+    // A later failing operation undoes a settled purchase.
+    w.refused(
+        &bob,
+        vec![buy("crc-1", 700), transfer_asset("nope", &carol)],
+        ErrorCode::NotFound,
+    );
+    assert_eq!(w.asset("crc-1").owner, alice.account());
+
+    // Reserved offers: only the named buyer.
+    w.ok(&operator, vec![certificate("crc-4", &alice)]);
+    w.ok(&alice, vec![offer_to("crc-4", 50, &bob, later)]);
+    w.refused(&carol, vec![buy("crc-4", 50)], ErrorCode::Unauthorized);
+    w.ok(&bob, vec![buy("crc-4", 50)]);
+    assert_eq!(w.asset("crc-4").owner, bob.account());
+
+    // The sale, then double acceptance and closing a sold offer are refused.
+    w.ok(&bob, vec![buy("crc-1", 700)]);
+    assert_eq!(w.balance("usd", &operator), 35);
+    w.refused(&carol, vec![buy("crc-1", 700)], ErrorCode::InvalidArgument);
+    w.refused(&alice, vec![close("crc-1")], ErrorCode::InvalidArgument);
+    // The buyer owns it now; the former owner can no longer offer it.
+    w.refused(
+        &alice,
+        vec![offer("crc-1", 700, 0, None, later)],
+        ErrorCode::Unauthorized,
+    );
+    assert!(w.conserved("usd") && w.conserved("kwh"));
+    assert_eq!(w.supply("usd"), 4 * START);
+}
+
+/// Balances of usd of every account the asset proptest touches.
+fn usd_balances(w: &World, accounts: &[Keypair]) -> Vec<u128> {
+    accounts.iter().map(|k| w.balance("usd", k)).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Random offers (valid or not), purchases at the right or a wrong price, closes, transfers,
+    /// retirements, freezes and buy requests over four certificates. After every step: usd and
+    /// kwh supply equal balances plus escrow; each certificate has exactly one owner, a known
+    /// account; an open offer's asset is active and owned by the offer's seller; a retired
+    /// certificate never changes again; a refused step changes nothing. A purchase either moves
+    /// every leg (price from the buyer, price - fee to the seller, fee to the fee account, the
+    /// certificate to the buyer) or none.
+    #[test]
+    fn asset_offer_invariants_hold_under_random_sequences(
+        steps in prop::collection::vec(
+            (0u8..9, 0usize..4, 0usize..4, 1u128..700, 0u16..12_000, 0u8..4),
+            1..50,
+        )
+    ) {
+        let mut w = World::new();
+        let people: Vec<Keypair> = (0..4).map(|i| w.p(i)).collect();
+        let operator = w.issuer.clone();
+        let mut everyone = people.clone();
+        everyone.push(operator.clone());
+        let ids = ["c0", "c1", "c2", "c3"];
+        let registrations = ids.iter().zip(&people).map(|(id, p)| certificate(id, p)).collect();
+        w.ok(&operator, registrations);
+        let mut retired: BTreeMap<&str, Asset> = BTreeMap::new();
+        let mut frozen: BTreeMap<AccountId, bool> = BTreeMap::new();
+        for (kind, who, which, price, fee_bps, flag) in steps {
+            let p = &people[who];
+            let id = ids[which];
+            let before = w.business_state();
+            let before_usd = usd_balances(&w, &everyone);
+            let before_asset = w.asset(id);
+            let offered = w.state.get(&StateKey::Rfq(name(id)).to_bytes())
+                .map(|v| borsh::from_slice::<Rfq>(v).unwrap());
+            let (status, _) = match kind {
+                0 | 1 => {
+                    let fee_account = (flag != 0).then_some(&operator);
+                    // Kind 1 also tries fees above 10 000 bps, which are refused.
+                    let fee = if kind == 0 { fee_bps % 10_001 } else { fee_bps };
+                    let mut op = offer(id, price, fee, fee_account, w.height + u64::from(flag) + 1);
+                    if flag == 3 && let Operation::OfferAsset(o) = &mut op {
+                        o.buyer = Some(people[(who + 1) % 4].account());
+                    }
+                    w.run(p, vec![op])
+                }
+                2 | 3 => {
+                    // The offer's own price most of the time, a wrong one otherwise.
+                    let at = match &offered {
+                        Some(Rfq { kind: RfqKind::AssetOffer { price: listed, .. }, .. })
+                            if kind == 2 => listed.0,
+                        _ => price,
+                    };
+                    w.run(p, vec![buy(id, at)])
+                }
+                4 => w.run(p, vec![close(id)]),
+                5 => w.run(p, vec![transfer_asset(id, &people[(who + 1) % 4])]),
+                6 if flag == 0 => w.run(p, vec![retire(id)]),
+                6 => w.run(p, vec![request(id, price, w.height + 2)]),
+                7 => {
+                    let account = p.account();
+                    let now = !frozen.get(&account).copied().unwrap_or(false);
+                    let op = Operation::SetFrozen(SetFrozen { symbol: name("usd"), account, frozen: now });
+                    let out = w.run(&operator, vec![op]);
+                    frozen.insert(account, now);
+                    out
+                }
+                // A purchase followed by an operation that always fails (the signer transfers
+                // an asset to itself, or one it does not own): the purchase is undone.
+                _ => w.run(p, vec![buy(id, price), transfer_asset(ids[(which + 1) % 4], p)]),
+            };
+            if status != TxStatus::Success {
+                prop_assert_eq!(w.business_state(), before, "a refused step changed state");
+            }
+            if matches!(kind, 2 | 3 | 8) {
+                let after_usd = usd_balances(&w, &everyone);
+                if status == TxStatus::Success {
+                    let Some(Rfq { requester: seller, kind: RfqKind::AssetOffer { price: listed, fee_bps, fee_account, .. }, .. }) = offered
+                    else { panic!("bought without an offer") };
+                    let fee = listed.0 * u128::from(fee_bps) / 10_000;
+                    let mut expect = before_usd.clone();
+                    let idx = |a: AccountId| everyone.iter().position(|k| k.account() == a).unwrap();
+                    expect[who] -= listed.0;
+                    expect[idx(seller)] += listed.0 - fee;
+                    if let Some(f) = fee_account { expect[idx(f)] += fee; }
+                    if kind != 8 {
+                        prop_assert_eq!(after_usd, expect);
+                    }
+                    prop_assert_eq!(before_asset.owner, seller);
+                    prop_assert_eq!(w.asset(id).owner, p.account());
+                    let sold = matches!(w.rfq(id).status, RfqStatus::Sold { buyer, .. } if buyer == p.account());
+                    prop_assert!(sold);
+                } else {
+                    prop_assert_eq!(after_usd, before_usd);
+                    prop_assert_eq!(w.asset(id), before_asset);
+                }
+            }
+            // Invariants after every step.
+            prop_assert!(w.conserved("usd") && w.conserved("kwh"));
+            prop_assert_eq!(w.supply("usd"), 4 * START);
+            for cid in ids {
+                let asset = w.asset(cid);
+                prop_assert!(everyone.iter().any(|k| k.account() == asset.owner));
+                if let Some(v) = w.state.get(&StateKey::Rfq(name(cid)).to_bytes()) {
+                    let rfq: Rfq = borsh::from_slice(v).unwrap();
+                    if rfq.locks(&name(cid)) {
+                        prop_assert!(asset.is_active());
+                        prop_assert_eq!(asset.owner, rfq.requester);
+                    }
+                }
+                if let Some(was) = retired.get(cid) {
+                    prop_assert_eq!(&asset, was);
+                } else if let AssetStatus::Retired { .. } = asset.status {
+                    retired.insert(cid, asset);
+                }
             }
         }
     }

@@ -66,13 +66,60 @@ fn e_mortgage_validates_with_two_hands() {
     );
 }
 
+/// The templates of the UC-23, UC-24 and UC-25 scenarios, which use the extensions.
+const SCENARIO_TEMPLATES: [&str; 5] = [
+    "public-lending.yaml",
+    "trubudget-project.yaml",
+    "trubudget-subproject.yaml",
+    "trubudget-item.yaml",
+    "petition.yaml",
+];
+
+#[test]
+fn scenario_templates_validate_with_the_extensions() {
+    let lending = valid("public-lending.yaml");
+    assert!(lending.visibility.public, "the BNDES trail is public");
+    let pay = lending
+        .transitions
+        .iter()
+        .find(|t| t.name.as_str() == "pay_contractor")
+        .unwrap();
+    assert!(pay.inputs.len() == 3);
+    assert!(matches!(pay.effects[0], Effect::RequireRole { .. }));
+    for name in [
+        "trubudget-project.yaml",
+        "trubudget-subproject.yaml",
+        "trubudget-item.yaml",
+    ] {
+        let t = valid(name);
+        let grants = t
+            .transitions
+            .iter()
+            .flat_map(|x| &x.effects)
+            .filter(|e| matches!(e, Effect::Grant { .. } | Effect::Revoke { .. }))
+            .count();
+        assert!(grants >= 2, "{name} grants and revokes");
+        assert!(
+            !t.visibility.public,
+            "{name} is read by whom its owner grants"
+        );
+    }
+    let petition = valid("petition.yaml");
+    assert!(petition.roles.values().any(|r| r.is_open()));
+    assert!(petition.transitions.iter().any(|t| t.auto));
+    assert!(petition.transitions.iter().any(|t| t.once_per_account));
+}
+
 #[test]
 fn examples_round_trip_through_json_and_borsh() {
     for name in [
         "bank-guarantee.yaml",
         "letter-of-credit.yaml",
         "e-mortgage-depository.yaml",
-    ] {
+    ]
+    .into_iter()
+    .chain(SCENARIO_TEMPLATES)
+    {
         let t = valid(name);
         let json = serde_json::to_string(&t).unwrap();
         let back: Template = serde_json::from_str(&json).unwrap();
@@ -581,13 +628,15 @@ proptest! {
 
     #[test]
     fn mutations_never_panic(
-        which in 0usize..4,
+        which in 0usize..6,
         mutations in prop::collection::vec(mutation(), 1..6),
     ) {
         let mut src = match which {
             0 => example("bank-guarantee.yaml"),
             1 => example("letter-of-credit.yaml"),
             2 => example("e-mortgage-depository.yaml"),
+            3 => example("petition.yaml"),
+            4 => example("public-lending.yaml"),
             _ => BASE.to_string(),
         };
         for m in &mutations {
@@ -626,5 +675,315 @@ fn error_display_names_line_column_and_path() {
     assert_eq!(
         e.to_string(),
         "21:9: `to` names `nowhere`, which is not a state (at transitions[0].to; UnknownState)"
+    );
+}
+
+// ---- inputs, set, grants, open roles, once per account, counters, automatic transitions ----
+
+/// `BASE` with `finish` (lines 23–26) replaced by `text`.
+fn with_finish(text: &str) -> String {
+    let mut lines: Vec<&str> = BASE.lines().collect();
+    lines.splice(22..26, [text]);
+    lines.join("\n") + "\n"
+}
+
+/// `BASE` with `go` given extra keys after its `by` (line 22).
+fn go_with(extra: &str) -> String {
+    with_line(22, &format!("    by: a\n{extra}"))
+}
+
+#[test]
+fn the_new_keys_validate_and_round_trip() {
+    let src = "\
+id: all-keys
+version: 1
+title: Every key of the extensions
+roles:
+  owner: Owns
+  helper: { description: Helps when granted, optional: true }
+  citizen: { description: Any verified citizen, open_to: citizen }
+parameters:
+  amount: amount
+  threshold: int
+states:
+  - name: open
+    initial: true
+  - name: done
+    final: true
+transitions:
+  - name: amend
+    from: open
+    to: open
+    by: owner
+    inputs:
+      new_amount: amount
+      who: account
+    guard: new_amount > amount && count.support < threshold
+    effects:
+      - set: { param: amount, value: $new_amount }
+      - set: { param: threshold, value: 3 }
+      - require_role: { role: citizen, account: $who }
+      - grant: { role: helper, account: $who }
+      - revoke: { role: helper, account: $who }
+      - transfer: { token: brl, from: owner, to: $who, amount: $new_amount }
+  - name: support
+    from: open
+    to: open
+    by: citizen
+    once_per_account: true
+  - name: close
+    from: open
+    to: done
+    auto: true
+    guard: count['support'] >= threshold
+visibility:
+  roles: [owner, helper, citizen]
+";
+    let t = parse_yaml(src).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(t.roles[&weft_types::Name::new("citizen").unwrap()].is_open());
+    assert!(t.roles[&weft_types::Name::new("helper").unwrap()].optional);
+    let close = &t.transitions[2];
+    assert!(close.auto && close.by.is_empty());
+    assert!(t.transitions[1].once_per_account);
+    assert_eq!(t.transitions[0].inputs.len(), 2);
+    let json = serde_json::to_string(&t).unwrap();
+    assert_eq!(serde_json::from_str::<Template>(&json).unwrap(), t);
+    // The JSON form is itself a template source.
+    assert_eq!(parse_yaml(&json).unwrap(), t);
+    let bytes = borsh::to_vec(&t).unwrap();
+    assert_eq!(borsh::from_slice::<Template>(&bytes).unwrap(), t);
+}
+
+#[test]
+fn automatic_transition_with_by() {
+    let src =
+        with_finish("  - name: finish\n    from: s1\n    to: done\n    by: b\n    auto: true");
+    let e = rejected(&src, Kind::BadAuto, 26);
+    assert_eq!(e.path, "transitions[1].by");
+}
+
+#[test]
+fn automatic_transition_with_inputs_approvals_or_once_per_account() {
+    let base = "  - name: finish\n    from: s1\n    to: done\n    auto: true";
+    rejected(
+        &with_finish(&format!("{base}\n    inputs: {{ x: int }}")),
+        Kind::BadAuto,
+        27,
+    );
+    rejected(
+        &with_finish(&format!("{base}\n    once_per_account: true")),
+        Kind::BadAuto,
+        27,
+    );
+    rejected(
+        &with_finish(&format!("{base}\n    approvals: {{ k: 1, of: [a] }}")),
+        Kind::BadAuto,
+        27,
+    );
+    // Without any of them it is fine.
+    parse_yaml(&with_finish(base)).unwrap();
+}
+
+#[test]
+fn a_taken_transition_needs_by() {
+    let src = with_finish("  - name: finish\n    from: s1\n    to: done");
+    let e = rejected(&src, Kind::Schema, 23);
+    assert!(e.message.contains("auto"), "{}", e.message);
+}
+
+#[test]
+fn unguarded_automatic_transitions_in_a_cycle() {
+    let lines = "  - name: finish\n    from: s1\n    to: done\n    by: b\n  - name: spin\n    \
+                 from: s1\n    to: s1\n    auto: true";
+    let e = rejected(&with_finish(lines), Kind::AutoCycle, 30);
+    assert_eq!(e.path, "transitions[2].auto");
+    // Two states feeding each other.
+    let pair = "  - name: finish\n    from: s1\n    to: done\n    by: b\n  - name: back\n    \
+                from: s1\n    to: s0\n    auto: true\n  - name: forth\n    from: s0\n    to: s1\n    \
+                auto: true";
+    let errs = errors(&with_finish(pair));
+    assert!(errs.iter().all(|e| e.kind == Kind::AutoCycle), "{errs:#?}");
+    assert_eq!(errs.len(), 2);
+    // A guard makes the loop the author's business (and the step bound's).
+    parse_yaml(&with_finish(&format!("{lines}\n    guard: amt > 0u"))).unwrap();
+}
+
+#[test]
+fn grant_of_an_open_role() {
+    let src = with_line(6, "  b: { description: Role B, open_to: citizen }");
+    let src = src.replace(
+        "    by: a\n",
+        "    by: a\n    inputs: { who: account }\n    effects:\n      - grant: { role: b, account: $who }\n",
+    );
+    let e = rejected(&src, Kind::OpenRoleBinding, 25);
+    assert_eq!(e.path, "transitions[0].effects[0].grant.role");
+}
+
+#[test]
+fn an_open_role_cannot_be_optional() {
+    let src = with_line(
+        6,
+        "  b: { description: Role B, open_to: citizen, optional: true }",
+    );
+    rejected(&src, Kind::OpenRoleBinding, 6);
+}
+
+#[test]
+fn role_mapping_with_an_unknown_key() {
+    let src = with_line(6, "  b: { description: Role B, opento: citizen }");
+    let e = rejected(&src, Kind::Schema, 6);
+    assert!(e.message.contains("opento"), "{}", e.message);
+}
+
+#[test]
+fn input_names_are_identifiers_and_do_not_shadow_parameters() {
+    let e = rejected(&go_with("    inputs: { now: int }"), Kind::BadName, 23);
+    assert_eq!(e.path, "transitions[0].inputs.now");
+    let e = rejected(
+        &go_with("    inputs:\n      amt: amount"),
+        Kind::DuplicateName,
+        24,
+    );
+    assert_eq!(e.column, 7, "points at the input's name");
+}
+
+#[test]
+fn too_many_inputs() {
+    let inputs: Vec<String> = (0..17).map(|i| format!("      i{i}: int")).collect();
+    rejected(
+        &go_with(&format!("    inputs:\n{}", inputs.join("\n"))),
+        Kind::TooLarge,
+        24,
+    );
+}
+
+#[test]
+fn references_to_undeclared_inputs() {
+    let e = rejected(
+        &go_with("    effects:\n      - set: { param: note, value: $nope }"),
+        Kind::UnknownParameter,
+        24,
+    );
+    assert_eq!(e.path, "transitions[0].effects[0].set.value");
+    // An input of another transition is not in scope.
+    let src =
+        go_with("    inputs: { x: int }").replace("    by: b\n", "    by: b\n    guard: x > 1\n");
+    rejected(&src, Kind::GuardUnknownVariable, 28);
+    // An input of this one is.
+    parse_yaml(&go_with(
+        "    inputs: { x: int }\n    guard: x > 1 && now < due",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn set_needs_a_parameter_and_a_value_of_its_type() {
+    rejected(
+        &go_with("    effects:\n      - set: { param: nope, value: 1 }"),
+        Kind::UnknownParameter,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - set: { param: amt, value: lots }"),
+        Kind::TypeError,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - set: { param: amt, value: $note }"),
+        Kind::TypeError,
+        24,
+    );
+    rejected(
+        &go_with("    inputs: { n: int }\n    effects:\n      - set: { param: amt, value: $n }"),
+        Kind::TypeError,
+        25,
+    );
+    parse_yaml(&go_with(
+        "    inputs: { n: amount }\n    effects:\n      - set: { param: amt, value: $n }\n      \
+         - set: { param: note, value: done }\n      - set: { param: due, value: 1700000000000 }",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn grants_need_a_bound_role_and_an_account() {
+    rejected(
+        &go_with("    effects:\n      - grant: { role: zed, account: $note }"),
+        Kind::UnknownRole,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - revoke: { role: b, account: $note }"),
+        Kind::TypeError,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - require_role: { role: zed, account: $note }"),
+        Kind::UnknownRole,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - transfer: { token: $tok, from: a, to: $note, amount: 1 }"),
+        Kind::TypeError,
+        24,
+    );
+}
+
+#[test]
+fn guard_counting_an_unknown_transition() {
+    let e = rejected(
+        &go_with("    guard: count.nope > 0"),
+        Kind::UnknownTransition,
+        23,
+    );
+    assert!(e.message.contains("nope"));
+    rejected(
+        &go_with("    guard: count['nope'] > 0"),
+        Kind::UnknownTransition,
+        23,
+    );
+    parse_yaml(&go_with("    guard: count.go + count['finish'] < 3")).unwrap();
+}
+
+#[test]
+fn an_automatic_transition_is_no_way_out_of_a_deadline() {
+    let src = go_with("    deadline: { param: $due, on_expiry: lapse }").replace(
+        "visibility:",
+        "  - name: lapse\n    from: s0\n    to: done\n    auto: true\n    guard: now >= due\nvisibility:",
+    );
+    let e = rejected(&src, Kind::BadDeadline, 23);
+    assert!(e.message.contains("automatic"));
+}
+
+#[test]
+fn add_needs_a_numeric_parameter_and_a_value_of_its_type() {
+    rejected(
+        &go_with("    effects:\n      - add: { param: note, value: 1 }"),
+        Kind::TypeError,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - add: { param: amt, value: -1 }"),
+        Kind::TypeError,
+        24,
+    );
+    rejected(
+        &go_with("    effects:\n      - add: { param: nope, value: 1 }"),
+        Kind::UnknownParameter,
+        24,
+    );
+    parse_yaml(&go_with(
+        "    inputs: { more: amount }\n    effects:\n      - add: { param: amt, value: $more }",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn instance_parameters_are_names() {
+    let src = with_line(11, "  note: string\n  parent: instance");
+    let t = parse_yaml(&src).unwrap();
+    assert_eq!(
+        t.parameters[&weft_types::Name::new("parent").unwrap()].to_string(),
+        "instance"
     );
 }

@@ -295,11 +295,14 @@ impl Scenario {
     }
 }
 
+/// Where a [`Cast`] gets a key it does not hold yet.
+type KeySource = Box<dyn Fn(&str) -> Result<Keypair> + Send + Sync>;
+
 /// The consortium's named keys. A key is created the first time its name is asked for;
 /// `weft demo` loads and stores them in its data dir so a rerun acts as the same parties.
 pub struct Cast {
     keys: Mutex<BTreeMap<String, Keypair>>,
-    source: Box<dyn Fn(&str) -> Result<Keypair> + Send + Sync>,
+    source: KeySource,
 }
 
 impl std::fmt::Debug for Cast {

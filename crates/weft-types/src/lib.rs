@@ -22,8 +22,8 @@ pub use error::{ErrorCode, TxError};
 pub use genesis::{Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator};
 pub use ids::{AccountId, Amount, ChainId, Hash, IdError, Name, SignatureBytes};
 pub use operation::{
-    AcceptQuote, CancelOrder, ClearMarket, CloseRfq, OpenMarket, PlaceOrder, RequestQuote, Side,
-    SubmitQuote,
+    AcceptQuote, BuyAsset, CancelOrder, ClearMarket, CloseRfq, MAX_FEE_BPS, OfferAsset, OpenMarket,
+    PlaceOrder, RequestQuote, Side, SubmitQuote,
 };
 pub use operation::{
     AmendDocument, AnchorDocument, AssignRole, Attributes, Burn, CancelHold, DefineToken, Hold,

@@ -508,6 +508,41 @@ pub struct ClearMarket {
     pub market: Name,
 }
 
+/// Largest marketplace fee: 10 000 basis points, the whole price.
+pub const MAX_FEE_BPS: u16 = 10_000;
+
+/// Offers a unique asset the signer owns for sale at a fixed `price` of `pay_symbol`. The
+/// offer is the request for quote `rfq/<asset>`: while it is open the asset stays the
+/// seller's but is locked (no transfer, split, merge, transformation, update or retirement);
+/// `BuyAsset` settles it, `CloseRfq` withdraws it (by the seller at any time, by anyone after
+/// the deadline) and releases the lock.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct OfferAsset {
+    pub asset: Name,
+    pub pay_symbol: Name,
+    /// What the buyer pays, fee included.
+    pub price: Amount,
+    /// Marketplace fee in basis points of the price (at most [`MAX_FEE_BPS`]), rounded down,
+    /// paid to `fee_account` out of the price at settlement.
+    pub fee_bps: u16,
+    /// Required when `fee_bps` is positive.
+    pub fee_account: Option<AccountId>,
+    /// Only this account may buy (a negotiated swap); `None` lets any member buy.
+    pub buyer: Option<AccountId>,
+    /// The offer can be bought while the height is at most this.
+    pub deadline_height: u64,
+}
+
+/// Buys an open asset offer: the signer pays `price` (which must be the offer's price, so a
+/// withdrawn and re-priced offer cannot take more than the buyer agreed to), the seller gets
+/// the price less the fee, the fee account gets the fee, and the asset passes to the signer,
+/// all in one step.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct BuyAsset {
+    pub asset: Name,
+    pub price: Amount,
+}
+
 // ---- workflow: templates deployed on chain and their instances ----
 
 /// Most bytes of template source a [`DeployTemplate`] carries.
@@ -538,6 +573,15 @@ pub struct CreateInstance {
 pub struct Transition {
     pub instance: Name,
     pub transition: Name,
+    /// The transition's declared inputs, as text parsed by their declared types (at most
+    /// [`Transition::MAX_ARGS`]).
+    #[serde(default)]
+    pub args: Vec<(Name, String)>,
+}
+
+impl Transition {
+    /// Most inputs one transition carries.
+    pub const MAX_ARGS: usize = 16;
 }
 
 macro_rules! operations {
@@ -619,6 +663,8 @@ operations! {
     55 => PlaceOrder(PlaceOrder), "market.order";
     56 => CancelOrder(CancelOrder), "market.cancel";
     57 => ClearMarket(ClearMarket), "market.clear";
+    58 => OfferAsset(OfferAsset), "market.offer";
+    59 => BuyAsset(BuyAsset), "market.accept";
     60 => CaptureEpcisEvent(CaptureEpcisEvent), "epcis.capture";
     70 => DeployTemplate(DeployTemplate), "workflow.deploy";
     71 => CreateInstance(CreateInstance), "workflow.create";
@@ -705,7 +751,13 @@ impl Operation {
                 }
                 Ok(())
             }
-            Self::Transition(_) => Ok(()),
+            Self::Transition(op) => {
+                check_len("args", op.args.len(), Transition::MAX_ARGS)?;
+                for (_, v) in &op.args {
+                    check_len("arg value", v.len(), MAX_TEXT_BYTES)?;
+                }
+                Ok(())
+            }
             Self::AssignRole(_)
             | Self::RevokeRole(_)
             | Self::TransferAsset(_)
@@ -724,7 +776,9 @@ impl Operation {
             | Self::OpenMarket(_)
             | Self::PlaceOrder(_)
             | Self::CancelOrder(_)
-            | Self::ClearMarket(_) => Ok(()),
+            | Self::ClearMarket(_)
+            | Self::OfferAsset(_)
+            | Self::BuyAsset(_) => Ok(()),
         }
     }
 }

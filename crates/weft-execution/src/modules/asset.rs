@@ -44,7 +44,8 @@ fn load(ctx: &TxContext<'_, '_>, id: &Name) -> Result<Asset, ExecError> {
         .ok_or_else(|| ExecError::tx(ErrorCode::NotFound, format!("asset {id} does not exist")))
 }
 
-/// Loads an asset the signer may change: it exists, is active, and the signer owns it.
+/// Loads an asset the signer may change: it exists, is active, the signer owns it, and no
+/// open market offer locks it.
 fn load_owned(ctx: &TxContext<'_, '_>, id: &Name) -> Result<Asset, ExecError> {
     let asset = load(ctx, id)?;
     if let AssetStatus::Retired { at_height, .. } = &asset.status {
@@ -58,6 +59,7 @@ fn load_owned(ctx: &TxContext<'_, '_>, id: &Name) -> Result<Asset, ExecError> {
             format!("asset {id} is owned by {}, not {}", asset.owner, ctx.signer),
         ));
     }
+    super::market::require_unlocked(ctx, id)?;
     Ok(asset)
 }
 

@@ -23,14 +23,30 @@
 //! `fill * price`. Orders of an account frozen for either token sit out the clearing, so one
 //! frozen account cannot block the market. Unfilled quantity stays for the next interval.
 //!
-//! Invariant: for every token, supply = balances + token holds + quote escrow of requests
-//! + order escrow of markets (escrow is debited from balances and recorded here).
+//! **Asset offers.** The owner of a unique asset offers it at a fixed price in a token,
+//! optionally to one named buyer, optionally with a marketplace fee of `fee_bps` basis
+//! points (at most 10 000) payable to a fee account. The offer is the request for quote kept
+//! under the asset's own id (`rfq/<asset>`), which is how the asset module finds the lock:
+//! while the offer is open the asset stays its owner's but cannot be transferred, split,
+//! merged, transformed, updated or retired. A retired asset cannot be offered, so it can
+//! never be sold. Buying settles in one step: the buyer pays the price, the seller receives
+//! `price - fee`, the fee account `fee = floor(price * fee_bps / 10 000)`, and the asset
+//! passes to the buyer (status `sold`, final). The buyer names the price it agrees to pay, so
+//! an offer withdrawn and made again at another price cannot take more. Closing the offer
+//! (`CloseRfq`: by the seller at any time, by anyone after the deadline) releases the lock.
+//! A finished offer (sold or closed) gives way to the next offer of the same asset; its
+//! history stays in the events.
+//!
+//! Invariants: for every token, supply = balances + token holds + the quote escrow of
+//! requests + the order escrow of markets (escrow is debited from balances and recorded
+//! here). An asset sale moves tokens only between balances, so it keeps supply, and it
+//! changes the asset's one owner only together with the payment.
 
 use std::cmp::Reverse;
 
 use weft_types::{
-    AcceptQuote, AccountId, Amount, CancelOrder, ClearMarket, CloseRfq, ErrorCode, Name,
-    OpenMarket, PlaceOrder, RequestQuote, Side, SubmitQuote,
+    AcceptQuote, AccountId, Amount, BuyAsset, CancelOrder, ClearMarket, CloseRfq, ErrorCode,
+    MAX_FEE_BPS, Name, OfferAsset, OpenMarket, PlaceOrder, RequestQuote, Side, SubmitQuote,
 };
 
 use super::token::{credit, debit};
@@ -38,7 +54,7 @@ use crate::{
     ExecError,
     context::TxContext,
     keys::StateKey,
-    model::{Market, MarketOrder, Rfq, RfqQuote, RfqStatus},
+    model::{Asset, AssetStatus, Market, MarketOrder, Rfq, RfqKind, RfqQuote, RfqStatus},
 };
 
 fn invalid(message: impl Into<String>) -> ExecError {
@@ -85,6 +101,22 @@ fn require_open(id: &Name, rfq: &Rfq) -> Result<(), ExecError> {
         RfqStatus::Closed { at_height } => Err(invalid(format!(
             "rfq {id} was closed at height {at_height}"
         ))),
+        RfqStatus::Sold { buyer, at_height } => Err(invalid(format!(
+            "rfq {id} was sold to {buyer} at height {at_height}"
+        ))),
+    }
+}
+
+/// The token and quantity a buy request wants; asset offers take no quotes.
+fn wanted(id: &Name, rfq: &Rfq) -> Result<(Name, Amount), ExecError> {
+    match &rfq.kind {
+        RfqKind::Buy {
+            want_symbol,
+            want_quantity,
+        } => Ok((want_symbol.clone(), *want_quantity)),
+        RfqKind::AssetOffer { asset, .. } => Err(invalid(format!(
+            "rfq {id} offers asset {asset} at a fixed price; it takes no quotes (use buy_asset)"
+        ))),
     }
 }
 
@@ -113,8 +145,10 @@ pub(crate) fn request_quote(
     }
     let rfq = Rfq {
         requester: ctx.signer,
-        want_symbol: op.want_symbol.clone(),
-        want_quantity: Amount(quantity),
+        kind: RfqKind::Buy {
+            want_symbol: op.want_symbol.clone(),
+            want_quantity: Amount(quantity),
+        },
         pay_symbol: op.pay_symbol.clone(),
         deadline_height: op.deadline_height,
         created_at: ctx.height,
@@ -138,6 +172,7 @@ pub(crate) fn request_quote(
 
 pub(crate) fn submit_quote(ctx: &mut TxContext<'_, '_>, op: &SubmitQuote) -> Result<(), ExecError> {
     let mut rfq = load_rfq(ctx, &op.rfq)?;
+    let (want_symbol, want_quantity) = wanted(&op.rfq, &rfq)?;
     require_open(&op.rfq, &rfq)?;
     if ctx.height > rfq.deadline_height {
         return Err(invalid(format!(
@@ -163,14 +198,14 @@ pub(crate) fn submit_quote(ctx: &mut TxContext<'_, '_>, op: &SubmitQuote) -> Res
         )));
     }
     // The price must be payable without overflow, so acceptance cannot fail on arithmetic.
-    let total = mul(unit_price, rfq.want_quantity.0)?;
+    let total = mul(unit_price, want_quantity.0)?;
     let quoter = ctx.signer;
-    debit(ctx, &rfq.want_symbol, &quoter, rfq.want_quantity.0)?;
+    debit(ctx, &want_symbol, &quoter, want_quantity.0)?;
     rfq.quotes.push(RfqQuote {
         id: op.quote.clone(),
         quoter,
         unit_price: Amount(unit_price),
-        escrow: rfq.want_quantity,
+        escrow: want_quantity,
         submitted_at: ctx.height,
     });
     ctx.put(&StateKey::Rfq(op.rfq.clone()), &rfq);
@@ -182,7 +217,7 @@ pub(crate) fn submit_quote(ctx: &mut TxContext<'_, '_>, op: &SubmitQuote) -> Res
             ("quote", op.quote.to_string()),
             ("unit_price", unit_price.to_string()),
             ("total", total.to_string()),
-            ("escrow", rfq.want_quantity.to_string()),
+            ("escrow", want_quantity.to_string()),
         ],
     );
     Ok(())
@@ -196,6 +231,7 @@ pub(crate) fn accept_quote(ctx: &mut TxContext<'_, '_>, op: &AcceptQuote) -> Res
             format!("only the requester {} can accept a quote", rfq.requester),
         ));
     }
+    let (want_symbol, want_quantity) = wanted(&op.rfq, &rfq)?;
     require_open(&op.rfq, &rfq)?;
     let index = rfq
         .quotes
@@ -208,18 +244,18 @@ pub(crate) fn accept_quote(ctx: &mut TxContext<'_, '_>, op: &AcceptQuote) -> Res
             )
         })?;
     let quote = rfq.quotes[index].clone();
-    if quote.escrow != rfq.want_quantity {
+    if quote.escrow != want_quantity {
         return Err(ExecError::Fatal(format!(
             "rfq {} quote {} escrows {} instead of {}",
-            op.rfq, op.quote, quote.escrow, rfq.want_quantity
+            op.rfq, op.quote, quote.escrow, want_quantity
         )));
     }
-    let price = mul(quote.unit_price.0, rfq.want_quantity.0)?;
+    let price = mul(quote.unit_price.0, want_quantity.0)?;
     let requester = rfq.requester;
     // Payment leg, then delivery leg out of escrow; any failure undoes both.
     debit(ctx, &rfq.pay_symbol, &requester, price)?;
     credit(ctx, &rfq.pay_symbol, &quote.quoter, price)?;
-    credit(ctx, &rfq.want_symbol, &requester, quote.escrow.0)?;
+    credit(ctx, &want_symbol, &requester, quote.escrow.0)?;
     rfq.quotes[index].escrow = Amount(0);
     rfq.status = RfqStatus::Accepted {
         quote: op.quote.clone(),
@@ -232,7 +268,7 @@ pub(crate) fn accept_quote(ctx: &mut TxContext<'_, '_>, op: &AcceptQuote) -> Res
         vec![
             ("rfq", op.rfq.to_string()),
             ("quote", op.quote.to_string()),
-            ("delivered_symbol", rfq.want_symbol.to_string()),
+            ("delivered_symbol", want_symbol.to_string()),
             ("delivered", quote.escrow.to_string()),
             ("paid_symbol", rfq.pay_symbol.to_string()),
             ("paid", price.to_string()),
@@ -243,11 +279,11 @@ pub(crate) fn accept_quote(ctx: &mut TxContext<'_, '_>, op: &AcceptQuote) -> Res
 
 pub(crate) fn close_rfq(ctx: &mut TxContext<'_, '_>, op: &CloseRfq) -> Result<(), ExecError> {
     let mut rfq = load_rfq(ctx, &op.rfq)?;
-    if let RfqStatus::Closed { at_height } = rfq.status {
-        return Err(invalid(format!(
-            "rfq {} was closed at height {at_height}",
-            op.rfq
-        )));
+    if matches!(
+        rfq.status,
+        RfqStatus::Closed { .. } | RfqStatus::Sold { .. }
+    ) {
+        require_open(&op.rfq, &rfq)?;
     }
     if ctx.signer != rfq.requester && ctx.height <= rfq.deadline_height {
         return Err(ExecError::tx(
@@ -258,11 +294,18 @@ pub(crate) fn close_rfq(ctx: &mut TxContext<'_, '_>, op: &CloseRfq) -> Result<()
             ),
         ));
     }
+    let want_symbol = match &rfq.kind {
+        RfqKind::Buy { want_symbol, .. } => want_symbol.clone(),
+        RfqKind::AssetOffer { asset, .. } => {
+            let asset = asset.clone();
+            return withdraw_offer(ctx, &op.rfq, rfq, &asset);
+        }
+    };
     let mut refunded = 0u128;
     for i in 0..rfq.quotes.len() {
         let (quoter, escrow) = (rfq.quotes[i].quoter, rfq.quotes[i].escrow.0);
         if escrow > 0 {
-            credit(ctx, &rfq.want_symbol, &quoter, escrow)?;
+            credit(ctx, &want_symbol, &quoter, escrow)?;
             rfq.quotes[i].escrow = Amount(0);
             refunded = refunded.saturating_add(escrow);
         }
@@ -278,9 +321,272 @@ pub(crate) fn close_rfq(ctx: &mut TxContext<'_, '_>, op: &CloseRfq) -> Result<()
         accounts,
         vec![
             ("rfq", op.rfq.to_string()),
-            ("symbol", rfq.want_symbol.to_string()),
+            ("symbol", want_symbol.to_string()),
             ("refunded", refunded.to_string()),
         ],
+    );
+    Ok(())
+}
+
+// ---- asset offers ----
+
+/// The marketplace fee on `price`: `floor(price * fee_bps / 10 000)`, never above the price.
+fn fee_of(price: u128, fee_bps: u16) -> Result<u128, ExecError> {
+    Ok(mul(price, u128::from(fee_bps))? / u128::from(MAX_FEE_BPS))
+}
+
+fn require_registered(ctx: &TxContext<'_, '_>, who: &AccountId) -> Result<(), ExecError> {
+    if ctx.exists(&StateKey::Account(*who))? {
+        Ok(())
+    } else {
+        Err(ExecError::tx(
+            ErrorCode::UnknownAccount,
+            format!("account {who} is not registered"),
+        ))
+    }
+}
+
+/// Refuses when `asset` is locked by an open offer. The asset module calls this before it
+/// lets an owner change an asset, so an offered asset is delivered as it was offered.
+pub(crate) fn require_unlocked(ctx: &TxContext<'_, '_>, asset: &Name) -> Result<(), ExecError> {
+    match ctx.get::<Rfq>(&StateKey::Rfq(asset.clone()))? {
+        Some(rfq) if rfq.locks(asset) => Err(invalid(format!(
+            "asset {asset} is locked: it is offered for sale (rfq {asset}) until the offer is \
+             bought or closed"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn load_asset(ctx: &TxContext<'_, '_>, id: &Name) -> Result<Asset, ExecError> {
+    ctx.get::<Asset>(&StateKey::Asset(id.clone()))?
+        .ok_or_else(|| ExecError::tx(ErrorCode::NotFound, format!("asset {id} does not exist")))
+}
+
+pub(crate) fn offer_asset(ctx: &mut TxContext<'_, '_>, op: &OfferAsset) -> Result<(), ExecError> {
+    let price = positive("price", op.price)?;
+    if op.fee_bps > MAX_FEE_BPS {
+        return Err(invalid(format!(
+            "fee_bps {} is above {MAX_FEE_BPS} (the whole price)",
+            op.fee_bps
+        )));
+    }
+    if op.fee_bps > 0 && op.fee_account.is_none() {
+        return Err(invalid("a fee needs a fee_account"));
+    }
+    // Computed now so the settlement cannot fail on arithmetic.
+    let fee = fee_of(price, op.fee_bps)?;
+    require_token(ctx, &op.pay_symbol)?;
+    if op.deadline_height < ctx.height {
+        return Err(invalid(format!(
+            "deadline {} is before the current height {}",
+            op.deadline_height, ctx.height
+        )));
+    }
+    let asset = load_asset(ctx, &op.asset)?;
+    if let AssetStatus::Retired { at_height, .. } = &asset.status {
+        return Err(invalid(format!(
+            "asset {} was retired at height {at_height}; a retired asset cannot be sold",
+            op.asset
+        )));
+    }
+    let seller = ctx.signer;
+    if asset.owner != seller {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!(
+                "asset {} is owned by {}, not {seller}",
+                op.asset, asset.owner
+            ),
+        ));
+    }
+    let key = StateKey::Rfq(op.asset.clone());
+    if let Some(existing) = ctx.get::<Rfq>(&key)? {
+        if existing.locks(&op.asset) {
+            return Err(invalid(format!(
+                "asset {} is already offered (rfq {})",
+                op.asset, op.asset
+            )));
+        }
+        if !matches!(existing.kind, RfqKind::AssetOffer { .. }) {
+            return Err(ExecError::tx(
+                ErrorCode::AlreadyExists,
+                format!(
+                    "rfq {} is a request for quote; an offer is kept under its asset's id",
+                    op.asset
+                ),
+            ));
+        }
+    }
+    for who in op.fee_account.iter().chain(&op.buyer) {
+        require_registered(ctx, who)?;
+    }
+    if op.buyer == Some(seller) {
+        return Err(invalid("the seller cannot be the offer's buyer"));
+    }
+    let rfq = Rfq {
+        requester: seller,
+        kind: RfqKind::AssetOffer {
+            asset: op.asset.clone(),
+            price: Amount(price),
+            fee_bps: op.fee_bps,
+            fee_account: op.fee_account,
+            buyer: op.buyer,
+        },
+        pay_symbol: op.pay_symbol.clone(),
+        deadline_height: op.deadline_height,
+        created_at: ctx.height,
+        status: RfqStatus::Open,
+        quotes: Vec::new(),
+    };
+    ctx.put(&key, &rfq);
+    let mut accounts = vec![seller];
+    accounts.extend(op.buyer);
+    let text = |a: Option<AccountId>| a.map(|a| a.to_string()).unwrap_or_default();
+    ctx.emit(
+        "market.asset_offered",
+        accounts,
+        vec![
+            ("asset", op.asset.to_string()),
+            ("class", asset.class.to_string()),
+            ("seller", seller.to_string()),
+            ("pay_symbol", op.pay_symbol.to_string()),
+            ("price", price.to_string()),
+            ("fee_bps", op.fee_bps.to_string()),
+            ("fee", fee.to_string()),
+            ("fee_account", text(op.fee_account)),
+            ("buyer", text(op.buyer)),
+            ("deadline_height", op.deadline_height.to_string()),
+        ],
+    );
+    Ok(())
+}
+
+pub(crate) fn buy_asset(ctx: &mut TxContext<'_, '_>, op: &BuyAsset) -> Result<(), ExecError> {
+    let key = StateKey::Rfq(op.asset.clone());
+    let mut rfq = ctx.get::<Rfq>(&key)?.ok_or_else(|| {
+        ExecError::tx(
+            ErrorCode::NotFound,
+            format!("asset {} is not offered", op.asset),
+        )
+    })?;
+    let RfqKind::AssetOffer {
+        price,
+        fee_bps,
+        fee_account,
+        buyer: reserved_for,
+        ..
+    } = rfq.kind.clone()
+    else {
+        return Err(ExecError::tx(
+            ErrorCode::NotFound,
+            format!(
+                "rfq {} is a request for quote, not an asset offer",
+                op.asset
+            ),
+        ));
+    };
+    require_open(&op.asset, &rfq)?;
+    if ctx.height > rfq.deadline_height {
+        return Err(invalid(format!(
+            "the offer of asset {} could be bought until height {}, now {}",
+            op.asset, rfq.deadline_height, ctx.height
+        )));
+    }
+    let (buyer, seller) = (ctx.signer, rfq.requester);
+    if buyer == seller {
+        return Err(invalid("the seller cannot buy its own offer"));
+    }
+    if let Some(reserved) = reserved_for
+        && reserved != buyer
+    {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("the offer of asset {} is reserved for {reserved}", op.asset),
+        ));
+    }
+    if op.price != price {
+        return Err(invalid(format!(
+            "asset {} is offered at {price}, not {}",
+            op.asset, op.price
+        )));
+    }
+    let mut asset = load_asset(ctx, &op.asset)?;
+    // The lock keeps both true; a typed refusal rather than a halt if anything bypassed it.
+    if !asset.is_active() || asset.owner != seller {
+        return Err(invalid(format!(
+            "asset {} is no longer the seller's active asset",
+            op.asset
+        )));
+    }
+    let fee = fee_of(price.0, fee_bps)?;
+    let proceeds = price.0 - fee;
+    // Payment legs, then delivery; any failure (funds, frozen accounts) undoes every leg.
+    debit(ctx, &rfq.pay_symbol, &buyer, price.0)?;
+    if proceeds > 0 {
+        credit(ctx, &rfq.pay_symbol, &seller, proceeds)?;
+    }
+    if fee > 0 {
+        let fee_account = fee_account.ok_or_else(|| {
+            ExecError::Fatal(format!("offer {} has a fee but no fee account", op.asset))
+        })?;
+        credit(ctx, &rfq.pay_symbol, &fee_account, fee)?;
+    }
+    asset.owner = buyer;
+    asset.updated_at = ctx.height;
+    ctx.put(&StateKey::Asset(op.asset.clone()), &asset);
+    rfq.status = RfqStatus::Sold {
+        buyer,
+        at_height: ctx.height,
+    };
+    ctx.put(&key, &rfq);
+    // The asset module's event, so the asset's event history stays its ownership timeline.
+    ctx.emit(
+        "asset.transferred",
+        vec![seller, buyer],
+        vec![
+            ("asset", op.asset.to_string()),
+            ("from", seller.to_string()),
+            ("to", buyer.to_string()),
+        ],
+    );
+    let mut accounts = vec![buyer, seller];
+    accounts.extend(fee_account.filter(|_| fee > 0));
+    ctx.emit(
+        "market.asset_sold",
+        accounts,
+        vec![
+            ("asset", op.asset.to_string()),
+            ("seller", seller.to_string()),
+            ("buyer", buyer.to_string()),
+            ("pay_symbol", rfq.pay_symbol.to_string()),
+            ("price", price.to_string()),
+            ("fee", fee.to_string()),
+            ("proceeds", proceeds.to_string()),
+            (
+                "fee_account",
+                fee_account.map(|a| a.to_string()).unwrap_or_default(),
+            ),
+        ],
+    );
+    Ok(())
+}
+
+/// Closes an open asset offer and so releases the asset's lock.
+fn withdraw_offer(
+    ctx: &mut TxContext<'_, '_>,
+    id: &Name,
+    mut rfq: Rfq,
+    asset: &Name,
+) -> Result<(), ExecError> {
+    rfq.status = RfqStatus::Closed {
+        at_height: ctx.height,
+    };
+    ctx.put(&StateKey::Rfq(id.clone()), &rfq);
+    ctx.emit(
+        "market.offer_closed",
+        vec![rfq.requester],
+        vec![("rfq", id.to_string()), ("asset", asset.to_string())],
     );
     Ok(())
 }

@@ -48,6 +48,8 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::PlaceOrder(op) => market::place_order(ctx, op),
         Operation::CancelOrder(op) => market::cancel_order(ctx, op),
         Operation::ClearMarket(op) => market::clear_market(ctx, op),
+        Operation::OfferAsset(op) => market::offer_asset(ctx, op),
+        Operation::BuyAsset(op) => market::buy_asset(ctx, op),
         Operation::RegisterFeed(op) => oracle::register(ctx, op),
         Operation::PostReading(op) => oracle::post(ctx, op),
         Operation::SetThreshold(op) => oracle::set_threshold(ctx, op),

@@ -1,32 +1,52 @@
 //! Workflow: templates deployed on chain, instances that bind accounts to their roles, and
-//! transitions checked against the template (state, roles, approvals, guard, deadline) whose
-//! effects apply atomically with the state change.
+//! transitions checked against the template (state, roles, inputs, approvals, guard,
+//! deadline) whose effects apply atomically with the state change, followed by any automatic
+//! transitions the new state enables.
 //!
 //! Rules chosen here (see `docs/templates.md`, "On chain"):
-//! - k-of-n approvals count distinct co-signers of the transaction bound to the listed roles,
+//! - A role holds the accounts bound to it (several are allowed; `grant`/`revoke` effects
+//!   change them), or, when it is `open_to` a ledger role, every registered account holding
+//!   that ledger role.
+//! - Where an effect names a role as a party, the role stands for its only account, else
+//!   for the account taking the transition if it holds the role; anything else is ambiguous
+//!   and refused.
+//! - k-of-n approvals count distinct co-signers of the transaction holding the listed roles,
 //!   *not* counting the account that takes the transition.
-//! - Two-hands: the accounts bound to `operator` and `controller` must both sign the
-//!   transaction and be different accounts.
+//! - Two-hands: a signer holding `operator` and a *different* signer holding `controller`.
 //! - A transition with a deadline is refused once `now` reaches its timestamp parameter;
 //!   from then on its `on_expiry` transition may be taken by any registered signer holding
 //!   `workflow.transition` (its `by` is waived; its approvals and guard still apply).
 //! - Effects that move a party's tokens or assets (`transfer`, `hold`, `transfer_asset`,
 //!   `retire_asset`) need that party's signature on the transaction.
 //! - Escrow holds are stored as token holds named `<instance>.<hold id>`.
-//! - Visibility is recorded but not enforced yet (permissioned reads come later).
+//! - After a transition lands, automatic transitions are tried in declaration order: the
+//!   first leaving the current state whose guard holds fires, then the search starts again,
+//!   at most [`limits::MAX_AUTO_STEPS`] times. Their effects are part of the transaction.
+//!
+//! Deployed templates are immutable and keyed by their source hash, so each thread keeps
+//! its compiled copy (decoded model and compiled guards) instead of decoding and compiling
+//! on every transition. The cache holds only pure functions of the source: it cannot make
+//! two nodes differ.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+    io::{self, Read},
+    rc::Rc,
+};
 
-use weft_types::{AccountId, Amount, CreateInstance, DeployTemplate, ErrorCode, Name};
+use borsh::BorshDeserialize;
+use weft_types::{AccountId, Amount, CreateInstance, DeployTemplate, ErrorCode, Hash, Name};
 
 use super::{oracle, token};
 use crate::{
     ExecError,
     context::TxContext,
     keys::StateKey,
-    model::{self, HistoryEntry, Instance, ParamValue, TemplateRecord},
+    model::{self, HistoryEntry, Instance, InstanceChange, ParamValue, TemplateRecord},
     workflow::{
-        AmountRef, Approvals, Effect, Guard, GuardValue, NameRef, ParamType, Template, parse_yaml,
+        AmountRef, Approvals, Effect, Guard, GuardValue, NameRef, ParamType, PartyRef, Template,
+        ValueRef, limits, parse_yaml,
     },
 };
 
@@ -40,17 +60,6 @@ fn unauthorized(message: impl Into<String>) -> ExecError {
 
 fn not_found(message: impl Into<String>) -> ExecError {
     ExecError::tx(ErrorCode::NotFound, message)
-}
-
-/// Every bound account once, in order: the accounts events of the instance name.
-fn party_accounts(instance: &Instance) -> Vec<AccountId> {
-    instance
-        .parties
-        .values()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 pub(crate) fn deploy(ctx: &mut TxContext<'_, '_>, op: &DeployTemplate) -> Result<(), ExecError> {
@@ -71,6 +80,17 @@ pub(crate) fn deploy(ctx: &mut TxContext<'_, '_>, op: &DeployTemplate) -> Result
             None => invalid("template refused"),
         }
     })?;
+    // Open roles name ledger roles; a typo would open the role to nobody.
+    for (role, spec) in &template.roles {
+        if let Some(ledger_role) = &spec.open_to
+            && !ctx.exists(&StateKey::Role(ledger_role.clone()))?
+        {
+            return Err(invalid(format!(
+                "role {role} is open to ledger role {ledger_role}, which is not defined on this \
+                 chain"
+            )));
+        }
+    }
     let key = StateKey::Template(template.id.clone(), template.version);
     if ctx.exists(&key)? {
         return Err(ExecError::tx(
@@ -83,9 +103,9 @@ pub(crate) fn deploy(ctx: &mut TxContext<'_, '_>, op: &DeployTemplate) -> Result
     }
     let record = TemplateRecord {
         source_hash: weft_crypto::sha256(op.source.as_bytes()),
+        template,
         deployer: ctx.signer,
         deployed_at: ctx.height,
-        template,
     };
     ctx.put(&key, &record);
     ctx.emit(
@@ -100,37 +120,122 @@ pub(crate) fn deploy(ctx: &mut TxContext<'_, '_>, op: &DeployTemplate) -> Result
     Ok(())
 }
 
-fn load_template(
+/// A deployed template ready to run: the model and its guards compiled once.
+struct Compiled {
+    template: Template,
+    /// By transition index: the compiled guard, or why it does not compile.
+    guards: Vec<Option<Result<Guard, String>>>,
+    /// Whether any transition is automatic (otherwise nothing is searched after a step).
+    has_auto: bool,
+}
+
+impl Compiled {
+    fn new(template: Template) -> Self {
+        let params: BTreeSet<&str> = template.parameters.keys().map(Name::as_str).collect();
+        let transitions: BTreeSet<&str> = template
+            .transitions
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        let guards = template
+            .transitions
+            .iter()
+            .map(|t| {
+                t.guard.as_ref().map(|source| {
+                    let mut names = params.clone();
+                    names.extend(t.inputs.keys().map(Name::as_str));
+                    Guard::compile_in(source, &names, Some(&transitions)).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        let has_auto = template.transitions.iter().any(|t| t.auto);
+        Self {
+            template,
+            guards,
+            has_auto,
+        }
+    }
+}
+
+/// A stored template record read as raw bytes: its leading source hash finds the compiled
+/// copy without decoding the template.
+struct RawTemplateRecord {
+    source_hash: Hash,
+    bytes: Vec<u8>,
+}
+
+impl BorshDeserialize for RawTemplateRecord {
+    fn deserialize_reader<R: Read>(reader: &mut R) -> io::Result<Self> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        let source_hash = bytes
+            .get(..32)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(Hash)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "short template record"))?;
+        Ok(Self { source_hash, bytes })
+    }
+}
+
+/// Compiled templates seen by this thread, by source hash; cleared when full.
+const COMPILED_CACHE_MAX: usize = 64;
+
+thread_local! {
+    static COMPILED: RefCell<BTreeMap<Hash, Rc<Compiled>>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+fn load_compiled(
     ctx: &TxContext<'_, '_>,
     id: &Name,
     version: u32,
-) -> Result<Option<Template>, ExecError> {
-    Ok(ctx
-        .get::<TemplateRecord>(&StateKey::Template(id.clone(), version))?
-        .map(|r| r.template))
+) -> Result<Option<Rc<Compiled>>, ExecError> {
+    let key = StateKey::Template(id.clone(), version);
+    let Some(raw) = ctx.get::<RawTemplateRecord>(&key)? else {
+        return Ok(None);
+    };
+    if let Some(hit) = COMPILED.with(|c| c.borrow().get(&raw.source_hash).cloned()) {
+        return Ok(Some(hit));
+    }
+    let record: TemplateRecord = borsh::from_slice(&raw.bytes)
+        .map_err(|e| ExecError::Fatal(format!("corrupt state under {key}: {e}")))?;
+    let compiled = Rc::new(Compiled::new(record.template));
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= COMPILED_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(raw.source_hash, Rc::clone(&compiled));
+    });
+    Ok(Some(compiled))
 }
 
-/// Parses a parameter value given as text by its declared type.
-fn parse_param(
+/// Parses a parameter or input value given as text by its declared type.
+fn parse_value(
     ctx: &TxContext<'_, '_>,
+    what: &str,
     name: &Name,
     ty: ParamType,
     text: &str,
 ) -> Result<ParamValue, ExecError> {
-    let bad = || invalid(format!("parameter {name}: `{text}` is not a valid {ty}"));
+    let bad = || invalid(format!("{what} {name}: `{text}` is not a valid {ty}"));
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let exists = |key: StateKey, what: &str| -> Result<(), ExecError> {
+    let exists = |key: StateKey, kind: &str| -> Result<(), ExecError> {
         if ctx.exists(&key)? {
             Ok(())
         } else {
             Err(invalid(format!(
-                "parameter {name}: {what} `{text}` does not exist"
+                "{what} {name}: {kind} `{text}` does not exist"
             )))
         }
     };
     Ok(match ty {
         ParamType::Int => ParamValue::Int(text.parse::<i64>().map_err(|_| bad())?),
-        ParamType::String => ParamValue::String(text.to_owned()),
+        ParamType::String => {
+            if text.len() > weft_types::limits::MAX_TEXT_BYTES {
+                return Err(bad());
+            }
+            ParamValue::String(text.to_owned())
+        }
         ParamType::Account => ParamValue::Account(text.parse::<AccountId>().map_err(|_| bad())?),
         ParamType::Bool => match text {
             "true" => ParamValue::Bool(true),
@@ -159,7 +264,27 @@ fn parse_param(
             exists(StateKey::Document(n.clone()), "document")?;
             ParamValue::Document(n)
         }
+        ParamType::Instance => {
+            let n = Name::new(text).map_err(|_| bad())?;
+            exists(StateKey::Instance(n.clone()), "instance")?;
+            ParamValue::Instance(n)
+        }
     })
+}
+
+const fn type_of(value: &ParamValue) -> ParamType {
+    match value {
+        ParamValue::Int(_) => ParamType::Int,
+        ParamValue::String(_) => ParamType::String,
+        ParamValue::Account(_) => ParamType::Account,
+        ParamValue::Bool(_) => ParamType::Bool,
+        ParamValue::Amount(_) => ParamType::Amount,
+        ParamValue::Token(_) => ParamType::Token,
+        ParamValue::Asset(_) => ParamType::Asset,
+        ParamValue::Document(_) => ParamType::Document,
+        ParamValue::Timestamp(_) => ParamType::Timestamp,
+        ParamValue::Instance(_) => ParamType::Instance,
+    }
 }
 
 pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result<(), ExecError> {
@@ -170,18 +295,28 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
             format!("instance {} exists", op.instance),
         ));
     }
-    let template = load_template(ctx, &op.template, op.version)?.ok_or_else(|| {
+    let compiled = load_compiled(ctx, &op.template, op.version)?.ok_or_else(|| {
         not_found(format!(
             "template {} version {} is not deployed",
             op.template, op.version
         ))
     })?;
-    let mut parties = BTreeMap::new();
+    let template = &compiled.template;
+    let mut parties: BTreeMap<Name, Vec<AccountId>> = template
+        .roles
+        .iter()
+        .filter(|(_, spec)| !spec.is_open())
+        .map(|(role, _)| (role.clone(), Vec::new()))
+        .collect();
     for (role, account) in &op.parties {
-        if !template.roles.contains_key(role) {
+        let spec = template
+            .roles
+            .get(role)
+            .ok_or_else(|| invalid(format!("template {} has no role {role}", template.id)))?;
+        if let Some(ledger_role) = &spec.open_to {
             return Err(invalid(format!(
-                "template {} has no role {role}",
-                template.id
+                "role {role} is open to every holder of ledger role {ledger_role}; no account \
+                 is bound to it"
             )));
         }
         if !ctx.exists(&StateKey::Account(*account))? {
@@ -190,11 +325,25 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
                 format!("account {account} bound to role {role} is not registered"),
             ));
         }
-        if parties.insert(role.clone(), *account).is_some() {
-            return Err(invalid(format!("role {role} is bound more than once")));
+        let bound = parties.entry(role.clone()).or_default();
+        match bound.binary_search(account) {
+            Ok(_) => {
+                return Err(invalid(format!(
+                    "account {account} is bound to role {role} twice"
+                )));
+            }
+            Err(_) if bound.len() >= limits::MAX_ROLE_ACCOUNTS => {
+                return Err(invalid(format!(
+                    "role {role} may hold at most {} accounts",
+                    limits::MAX_ROLE_ACCOUNTS
+                )));
+            }
+            Err(at) => bound.insert(at, *account),
         }
     }
-    if let Some(missing) = template.roles.keys().find(|r| !parties.contains_key(*r)) {
+    if let Some((missing, _)) = template.roles.iter().find(|(role, spec)| {
+        !spec.is_open() && !spec.optional && parties.get(*role).is_none_or(Vec::is_empty)
+    }) {
         return Err(invalid(format!(
             "role {missing} is not bound to an account"
         )));
@@ -205,7 +354,7 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
             .parameters
             .get(name)
             .ok_or_else(|| invalid(format!("template {} has no parameter {name}", template.id)))?;
-        let value = parse_param(ctx, name, *ty, text)?;
+        let value = parse_value(ctx, "parameter", name, *ty, text)?;
         if params.insert(name.clone(), value).is_some() {
             return Err(invalid(format!("parameter {name} is given more than once")));
         }
@@ -234,11 +383,14 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
         created_at: ctx.height,
         created_at_ms: ctx.timestamp_ms,
         history: Vec::new(),
+        takers: BTreeMap::new(),
     };
     ctx.put(&key, &instance);
+    let mut accounts = instance.bound_accounts();
+    accounts.insert(ctx.signer);
     ctx.emit(
         "workflow.created",
-        party_accounts(&instance),
+        accounts.into_iter().collect(),
         vec![
             ("instance", op.instance.to_string()),
             ("template", instance.template.to_string()),
@@ -249,69 +401,153 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
     Ok(())
 }
 
-/// The text a guard sees for a parameter.
-fn guard_value(value: &ParamValue) -> Result<GuardValue, ExecError> {
+/// What a guard sees for a parameter or input.
+fn guard_value(value: &ParamValue) -> Result<GuardValue, String> {
     Ok(match value {
         ParamValue::Int(i) => GuardValue::Int(*i),
         ParamValue::String(s) => GuardValue::Str(s.clone()),
         ParamValue::Account(a) => GuardValue::Str(a.to_string()),
         ParamValue::Bool(b) => GuardValue::Bool(*b),
-        ParamValue::Amount(a) => {
-            GuardValue::amount(a.0).map_err(|e| invalid(format!("guard failed: {e}")))?
-        }
-        ParamValue::Token(n) | ParamValue::Asset(n) | ParamValue::Document(n) => {
-            GuardValue::Str(n.to_string())
-        }
+        ParamValue::Amount(a) => GuardValue::amount(a.0).map_err(|e| e.to_string())?,
+        ParamValue::Token(n)
+        | ParamValue::Asset(n)
+        | ParamValue::Document(n)
+        | ParamValue::Instance(n) => GuardValue::Str(n.to_string()),
         ParamValue::Timestamp(t) => GuardValue::Timestamp(*t),
     })
 }
 
-struct Run<'i> {
-    id: &'i Name,
-    instance: &'i Instance,
+/// One instance being moved by one transaction.
+struct Run<'c> {
+    id: &'c Name,
+    c: &'c Compiled,
+    instance: Instance,
+    /// The transaction's signer: who takes the transitions (and triggers automatic ones).
+    actor: AccountId,
+    /// The inputs of the step being taken.
+    args: BTreeMap<Name, ParamValue>,
+    /// What the step's effects changed in the instance.
+    changes: Vec<InstanceChange>,
 }
 
 impl Run<'_> {
-    fn party(&self, role: &Name) -> Result<AccountId, ExecError> {
-        self.instance
-            .parties
+    fn template(&self) -> &Template {
+        &self.c.template
+    }
+
+    /// Whether `who` holds `role`: bound to it, or holding the ledger role it is open to.
+    fn holds(
+        &self,
+        ctx: &TxContext<'_, '_>,
+        role: &Name,
+        who: &AccountId,
+    ) -> Result<bool, ExecError> {
+        match self
+            .template()
+            .roles
             .get(role)
-            .copied()
-            .ok_or_else(|| ExecError::Fatal(format!("instance {} lacks role {role}", self.id)))
+            .and_then(|r| r.open_to.as_ref())
+        {
+            Some(ledger_role) => Ok(ctx
+                .get::<model::Account>(&StateKey::Account(*who))?
+                .is_some_and(|a| a.roles.contains(ledger_role))),
+            None => Ok(self.instance.is_bound(role, who)),
+        }
     }
 
-    fn param(&self, name: &Name) -> Result<&ParamValue, ExecError> {
-        self.instance
-            .params
+    fn holds_any(
+        &self,
+        ctx: &TxContext<'_, '_>,
+        roles: &[Name],
+        who: &AccountId,
+    ) -> Result<bool, ExecError> {
+        for role in roles {
+            if self.holds(ctx, role, who)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The value of `$name`: an input of the step, else a parameter.
+    fn value(&self, name: &Name) -> Result<&ParamValue, ExecError> {
+        self.args
             .get(name)
-            .ok_or_else(|| ExecError::Fatal(format!("instance {} lacks parameter {name}", self.id)))
+            .or_else(|| self.instance.params.get(name))
+            .ok_or_else(|| {
+                ExecError::Fatal(format!(
+                    "instance {} has no parameter or input {name}",
+                    self.id
+                ))
+            })
     }
 
-    /// A name parameter (token, asset, document or text) as a name.
-    fn param_name(&self, name: &Name) -> Result<Name, ExecError> {
-        match self.param(name)? {
-            ParamValue::Token(n) | ParamValue::Asset(n) | ParamValue::Document(n) => Ok(n.clone()),
-            ParamValue::String(s) => Name::new(s.as_str())
-                .map_err(|_| invalid(format!("parameter {name} (`{s}`) is not a name"))),
-            other => Err(invalid(format!(
-                "parameter {name} is not a name: {other:?}"
+    fn account_value(&self, name: &Name) -> Result<AccountId, ExecError> {
+        match self.value(name)? {
+            ParamValue::Account(a) => Ok(*a),
+            other => Err(invalid(format!("{name} is not an account: {other:?}"))),
+        }
+    }
+
+    /// The account an effect means by `party`.
+    fn party(&self, ctx: &TxContext<'_, '_>, party: &PartyRef) -> Result<AccountId, ExecError> {
+        let role = match party {
+            PartyRef::Account(name) => return self.account_value(name),
+            PartyRef::Role(role) => role,
+        };
+        let actor = self.actor;
+        if self.template().roles.get(role).is_some_and(|r| r.is_open()) {
+            return if self.holds(ctx, role, &actor)? {
+                Ok(actor)
+            } else {
+                Err(unauthorized(format!(
+                    "role {role} is open: it stands for the account taking the transition, and \
+                     {actor} does not hold it"
+                )))
+            };
+        }
+        match self.instance.parties.get(role).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            None | Some([]) => Err(invalid(format!(
+                "role {role} of instance {} has no account",
+                self.id
             ))),
+            Some(many) if many.contains(&actor) => Ok(actor),
+            Some(many) => Err(invalid(format!(
+                "role {role} of instance {} has {} accounts and {actor} is none of them: which \
+                 one is meant is ambiguous",
+                self.id,
+                many.len()
+            ))),
+        }
+    }
+
+    /// A name parameter or input (token, asset, document or text) as a name.
+    fn value_name(&self, name: &Name) -> Result<Name, ExecError> {
+        match self.value(name)? {
+            ParamValue::Token(n) | ParamValue::Asset(n) | ParamValue::Document(n) => Ok(n.clone()),
+            ParamValue::String(s) => {
+                Name::new(s.as_str()).map_err(|_| invalid(format!("{name} (`{s}`) is not a name")))
+            }
+            other => Err(invalid(format!("{name} is not a name: {other:?}"))),
         }
     }
 
     fn name_ref(&self, r: &NameRef) -> Result<Name, ExecError> {
         match r {
             NameRef::Literal(n) => Ok(n.clone()),
-            NameRef::Param(p) => self.param_name(p),
+            NameRef::Param(p) => self.value_name(p),
         }
     }
 
     fn amount(&self, r: &AmountRef) -> Result<u128, ExecError> {
         let amount = match r {
             AmountRef::Literal(n) => *n,
-            AmountRef::Param(p) => match self.param(p)? {
+            AmountRef::Param(p) => match self.value(p)? {
                 ParamValue::Amount(a) => a.0,
-                _ => return Err(invalid(format!("parameter {p} is not an amount"))),
+                ParamValue::Int(i) => u128::try_from(*i)
+                    .map_err(|_| invalid(format!("{p} ({i}) is not a valid amount")))?,
+                _ => return Err(invalid(format!("{p} is not an amount"))),
             },
         };
         if amount == 0 {
@@ -321,7 +557,7 @@ impl Run<'_> {
     }
 
     fn timestamp(&self, name: &Name) -> Result<u64, ExecError> {
-        match self.param(name)? {
+        match self.value(name)? {
             ParamValue::Timestamp(t) => Ok(*t),
             _ => Err(invalid(format!("parameter {name} is not a timestamp"))),
         }
@@ -334,6 +570,89 @@ impl Run<'_> {
                 self.id
             ))
         })
+    }
+
+    /// Every account events about the instance name: the bound ones and the actor.
+    fn event_accounts(&self) -> Vec<AccountId> {
+        let mut accounts = self.instance.bound_accounts();
+        accounts.insert(self.actor);
+        accounts.into_iter().collect()
+    }
+
+    /// The variables guard `guard` reads, for a step leaving the current state at `now`.
+    fn guard_variables(
+        &self,
+        guard: &Guard,
+        now: u64,
+    ) -> Result<BTreeMap<String, GuardValue>, String> {
+        let mut vars = BTreeMap::new();
+        for (name, value) in self.instance.params.iter().chain(&self.args) {
+            if guard.uses(name.as_str()) {
+                vars.insert(name.to_string(), guard_value(value)?);
+            }
+        }
+        if guard.uses("state") {
+            vars.insert(
+                "state".to_owned(),
+                GuardValue::Str(self.instance.state.to_string()),
+            );
+        }
+        if guard.uses("now") {
+            vars.insert("now".to_owned(), GuardValue::Timestamp(now));
+        }
+        if guard.uses("count") {
+            let counts = self
+                .template()
+                .transitions
+                .iter()
+                .map(|t| {
+                    let n = self.instance.takers.get(&t.name).map_or(0, BTreeSet::len);
+                    (
+                        t.name.to_string(),
+                        GuardValue::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+                    )
+                })
+                .collect();
+            vars.insert("count".to_owned(), GuardValue::Map(counts));
+        }
+        if guard.uses("instance") {
+            let parties = self
+                .instance
+                .parties
+                .iter()
+                .map(|(r, accounts)| {
+                    let list = accounts.iter().map(|a| GuardValue::Str(a.to_string()));
+                    (r.to_string(), GuardValue::List(list.collect()))
+                })
+                .collect();
+            vars.insert(
+                "instance".to_owned(),
+                GuardValue::Map(BTreeMap::from([
+                    ("id".to_owned(), GuardValue::Str(self.id.to_string())),
+                    (
+                        "template".to_owned(),
+                        GuardValue::Str(self.instance.template.to_string()),
+                    ),
+                    (
+                        "version".to_owned(),
+                        GuardValue::Int(i64::from(self.instance.version)),
+                    ),
+                    ("parties".to_owned(), GuardValue::Map(parties)),
+                ])),
+            );
+        }
+        Ok(vars)
+    }
+
+    /// Evaluates transition `index`'s guard (true when it has none).
+    fn guard(&self, index: usize, now: u64) -> Result<bool, String> {
+        match self.c.guards.get(index).and_then(Option::as_ref) {
+            None => Ok(true),
+            Some(Err(e)) => Err(e.clone()),
+            Some(Ok(guard)) => guard
+                .evaluate(&self.guard_variables(guard, now)?)
+                .map_err(|e| e.to_string()),
+        }
     }
 }
 
@@ -359,7 +678,7 @@ fn load_token(ctx: &TxContext<'_, '_>, symbol: &Name) -> Result<(), ExecError> {
     }
 }
 
-/// An active asset owned by one of the instance's parties, who signed the transaction.
+/// An active asset owned by one of the instance's parties (or the actor), who signed.
 fn load_party_asset(
     ctx: &TxContext<'_, '_>,
     run: &Run<'_>,
@@ -371,7 +690,9 @@ fn load_party_asset(
     if !asset.is_active() {
         return Err(invalid(format!("asset {id} is retired")));
     }
-    if !run.instance.parties.values().any(|a| *a == asset.owner) {
+    // An asset on offer is locked for the market's buyer, also against workflow effects.
+    super::market::require_unlocked(ctx, id)?;
+    if asset.owner != run.actor && !run.instance.bound_accounts().contains(&asset.owner) {
         return Err(unauthorized(format!(
             "asset {id} is owned by {}, who is not a party of instance {}",
             asset.owner, run.id
@@ -381,9 +702,10 @@ fn load_party_asset(
     Ok(asset)
 }
 
+#[allow(clippy::too_many_lines)] // one arm per effect kind reads best side by side
 fn apply_effect(
     ctx: &mut TxContext<'_, '_>,
-    run: &Run<'_>,
+    run: &mut Run<'_>,
     effect: &Effect,
 ) -> Result<(), ExecError> {
     match effect {
@@ -394,7 +716,7 @@ fn apply_effect(
             amount,
         } => {
             let symbol = run.name_ref(t)?;
-            let (from, to) = (run.party(from)?, run.party(to)?);
+            let (from, to) = (run.party(ctx, from)?, run.party(ctx, to)?);
             let amount = run.amount(amount)?;
             load_token(ctx, &symbol)?;
             require_signed(ctx, &from, "the transfer debits it")?;
@@ -419,7 +741,7 @@ fn apply_effect(
         } => {
             let hold_id = run.hold_id(id)?;
             let symbol = run.name_ref(t)?;
-            let (holder, beneficiary) = (run.party(from)?, run.party(to)?);
+            let (holder, beneficiary) = (run.party(ctx, from)?, run.party(ctx, to)?);
             let amount = run.amount(amount)?;
             load_token(ctx, &symbol)?;
             let key = StateKey::Hold(hold_id.clone());
@@ -462,9 +784,9 @@ fn apply_effect(
             token::settle_hold(ctx, &hold_id, &hold, release)?;
         }
         Effect::TransferAsset { asset, to } => {
-            let id = run.param_name(&asset.0)?;
+            let id = run.value_name(&asset.0)?;
             let mut record = load_party_asset(ctx, run, &id)?;
-            let to = run.party(to)?;
+            let to = run.party(ctx, to)?;
             let from = record.owner;
             if to == from {
                 return Err(invalid(format!("{from} already owns asset {id}")));
@@ -483,7 +805,7 @@ fn apply_effect(
             );
         }
         Effect::RetireAsset { asset, reason } => {
-            let id = run.param_name(&asset.0)?;
+            let id = run.value_name(&asset.0)?;
             let mut record = load_party_asset(ctx, run, &id)?;
             let reason = if reason.is_empty() {
                 format!("workflow instance {}", run.id)
@@ -504,7 +826,7 @@ fn apply_effect(
             );
         }
         Effect::RequireDocumentSigned { document, by } => {
-            let id = run.param_name(&document.0)?;
+            let id = run.value_name(&document.0)?;
             let doc = ctx
                 .get::<model::Document>(&StateKey::Document(id.clone()))?
                 .ok_or_else(|| not_found(format!("document {id} does not exist")))?;
@@ -513,10 +835,16 @@ fn apply_effect(
                 .last()
                 .ok_or_else(|| invalid(format!("document {id} has no version")))?;
             for role in by {
-                let who = run.party(role)?;
-                if !version.signatures.iter().any(|(a, _)| *a == who) {
+                let mut signed = false;
+                for (who, _) in &version.signatures {
+                    if run.holds(ctx, role, who)? {
+                        signed = true;
+                        break;
+                    }
+                }
+                if !signed {
                     return Err(invalid(format!(
-                        "document {id} version {} is not signed by {role} ({who})",
+                        "document {id} version {} is not signed by any account holding {role}",
                         doc.versions.len()
                     )));
                 }
@@ -530,8 +858,297 @@ fn apply_effect(
                 )));
             }
         }
+        Effect::Set { param, value } => {
+            let name = &param.0;
+            let ty = *run.template().parameters.get(name).ok_or_else(|| {
+                ExecError::Fatal(format!("template lacks parameter {name} it sets"))
+            })?;
+            let value = match value {
+                ValueRef::Ref(r) => run.value(r)?.clone(),
+                ValueRef::Literal(text) => parse_value(ctx, "parameter", name, ty, text)?,
+            };
+            if type_of(&value) != ty {
+                return Err(invalid(format!(
+                    "parameter {name} is a {ty}; {} is not",
+                    value.to_text()
+                )));
+            }
+            run.instance.params.insert(name.clone(), value.clone());
+            run.changes.push(InstanceChange::Set {
+                param: name.clone(),
+                value,
+            });
+        }
+        Effect::Add { param, value } => {
+            let name = &param.0;
+            let ty = *run.template().parameters.get(name).ok_or_else(|| {
+                ExecError::Fatal(format!("template lacks parameter {name} it adds to"))
+            })?;
+            let addend = match value {
+                ValueRef::Ref(r) => run.value(r)?.clone(),
+                ValueRef::Literal(text) => parse_value(ctx, "parameter", name, ty, text)?,
+            };
+            let current = run.value(name)?.clone();
+            let overflow = || {
+                ExecError::tx(
+                    ErrorCode::Overflow,
+                    format!("adding {} to parameter {name} overflows", addend.to_text()),
+                )
+            };
+            let sum = match (current, &addend) {
+                (ParamValue::Amount(a), ParamValue::Amount(b)) => {
+                    ParamValue::Amount(Amount(a.0.checked_add(b.0).ok_or_else(overflow)?))
+                }
+                (ParamValue::Int(a), ParamValue::Int(b)) => {
+                    ParamValue::Int(a.checked_add(*b).ok_or_else(overflow)?)
+                }
+                (current, _) => {
+                    return Err(invalid(format!(
+                        "cannot add {} to parameter {name} ({})",
+                        addend.to_text(),
+                        current.to_text()
+                    )));
+                }
+            };
+            run.instance.params.insert(name.clone(), sum.clone());
+            run.changes.push(InstanceChange::Set {
+                param: name.clone(),
+                value: sum,
+            });
+        }
+        Effect::Grant { role, account } => {
+            let account = run.party(ctx, account)?;
+            if !ctx.exists(&StateKey::Account(account))? {
+                return Err(ExecError::tx(
+                    ErrorCode::UnknownAccount,
+                    format!("account {account} is not registered"),
+                ));
+            }
+            let bound = run.instance.parties.entry(role.clone()).or_default();
+            match bound.binary_search(&account) {
+                Ok(_) => {
+                    return Err(ExecError::tx(
+                        ErrorCode::AlreadyExists,
+                        format!("{account} already holds role {role} in instance {}", run.id),
+                    ));
+                }
+                Err(_) if bound.len() >= limits::MAX_ROLE_ACCOUNTS => {
+                    return Err(invalid(format!(
+                        "role {role} may hold at most {} accounts",
+                        limits::MAX_ROLE_ACCOUNTS
+                    )));
+                }
+                Err(at) => bound.insert(at, account),
+            }
+            run.changes.push(InstanceChange::Granted {
+                role: role.clone(),
+                account,
+            });
+            ctx.emit(
+                "workflow.granted",
+                vec![account, run.actor],
+                vec![
+                    ("instance", run.id.to_string()),
+                    ("role", role.to_string()),
+                    ("account", account.to_string()),
+                    ("by", run.actor.to_string()),
+                ],
+            );
+        }
+        Effect::Revoke { role, account } => {
+            let account = run.party(ctx, account)?;
+            let optional = run.template().roles.get(role).is_some_and(|r| r.optional);
+            let id = run.id;
+            let bound = run.instance.parties.entry(role.clone()).or_default();
+            let at = bound.binary_search(&account).map_err(|_| {
+                not_found(format!(
+                    "{account} does not hold role {role} in instance {id}"
+                ))
+            })?;
+            if bound.len() == 1 && !optional {
+                return Err(invalid(format!(
+                    "role {role} must keep at least one account; grant it to another first"
+                )));
+            }
+            bound.remove(at);
+            run.changes.push(InstanceChange::Revoked {
+                role: role.clone(),
+                account,
+            });
+            ctx.emit(
+                "workflow.revoked",
+                vec![account, run.actor],
+                vec![
+                    ("instance", run.id.to_string()),
+                    ("role", role.to_string()),
+                    ("account", account.to_string()),
+                    ("by", run.actor.to_string()),
+                ],
+            );
+        }
+        Effect::RequireRole { role, account } => {
+            let account = run.party(ctx, account)?;
+            if !run.holds(ctx, role, &account)? {
+                return Err(unauthorized(format!(
+                    "{account} does not hold role {role} in instance {}",
+                    run.id
+                )));
+            }
+        }
     }
     Ok(())
+}
+
+/// Applies transition `index`'s effects and records it: the state moves, the history grows.
+fn take(
+    ctx: &mut TxContext<'_, '_>,
+    run: &mut Run<'_>,
+    index: usize,
+    approvals: Vec<AccountId>,
+    automatic: bool,
+) -> Result<(), ExecError> {
+    let c = run.c;
+    let t = &c.template.transitions[index];
+    if run.instance.history.len() >= Instance::MAX_HISTORY {
+        return Err(invalid(format!(
+            "instance {} has taken {} transitions, the most it may",
+            run.id,
+            Instance::MAX_HISTORY
+        )));
+    }
+    run.changes.clear();
+    for effect in &t.effects {
+        apply_effect(ctx, run, effect)?;
+    }
+    let from = std::mem::replace(&mut run.instance.state, t.to.clone());
+    run.instance.history.push(HistoryEntry {
+        transition: t.name.clone(),
+        from: from.clone(),
+        to: t.to.clone(),
+        by: run.actor,
+        approvals,
+        height: ctx.height,
+        timestamp_ms: ctx.timestamp_ms,
+        args: std::mem::take(&mut run.args),
+        automatic,
+        changes: std::mem::take(&mut run.changes),
+    });
+    if !automatic {
+        run.instance
+            .takers
+            .entry(t.name.clone())
+            .or_default()
+            .insert(run.actor);
+    }
+    let mut attributes = vec![
+        ("instance", run.id.to_string()),
+        ("transition", t.name.to_string()),
+        ("from", from.to_string()),
+        ("to", t.to.to_string()),
+        ("by", run.actor.to_string()),
+    ];
+    if automatic {
+        attributes.push(("automatic", "true".to_owned()));
+    }
+    ctx.emit("workflow.transition", run.event_accounts(), attributes);
+    Ok(())
+}
+
+/// Parses the inputs of a transition: every declared input exactly once, nothing else.
+fn parse_args(
+    ctx: &TxContext<'_, '_>,
+    t: &crate::workflow::Transition,
+    given: &[(Name, String)],
+) -> Result<BTreeMap<Name, ParamValue>, ExecError> {
+    if given.len() > limits::MAX_INPUTS {
+        return Err(invalid(format!(
+            "{} inputs given; a transition takes at most {}",
+            given.len(),
+            limits::MAX_INPUTS
+        )));
+    }
+    let mut args = BTreeMap::new();
+    for (name, text) in given {
+        let ty = t
+            .inputs
+            .get(name)
+            .ok_or_else(|| invalid(format!("transition {} has no input {name}", t.name)))?;
+        let value = parse_value(ctx, "input", name, *ty, text)?;
+        if args.insert(name.clone(), value).is_some() {
+            return Err(invalid(format!("input {name} is given more than once")));
+        }
+    }
+    if let Some(missing) = t.inputs.keys().find(|n| !args.contains_key(*n)) {
+        return Err(invalid(format!(
+            "input {missing} of transition {} is not given",
+            t.name
+        )));
+    }
+    Ok(args)
+}
+
+/// The approvals transition `t` needs, from the transaction's co-signers.
+fn approvals(
+    ctx: &TxContext<'_, '_>,
+    run: &Run<'_>,
+    t: &crate::workflow::Transition,
+) -> Result<Vec<AccountId>, ExecError> {
+    let signer = run.actor;
+    match &t.approvals {
+        None => Ok(Vec::new()),
+        Some(Approvals::KOfN { k, of }) => {
+            let mut approvers = Vec::new();
+            for a in &ctx.signers {
+                if *a != signer && run.holds_any(ctx, of, a)? {
+                    approvers.push(*a);
+                }
+            }
+            if approvers.len() < *k as usize {
+                return Err(unauthorized(format!(
+                    "transition {} needs {k} approval(s) by {} co-signing the transaction (the \
+                     actor does not count); got {}",
+                    t.name,
+                    of.iter().map(Name::as_str).collect::<Vec<_>>().join(", "),
+                    approvers.len()
+                )));
+            }
+            Ok(approvers)
+        }
+        Some(Approvals::TwoHands {
+            operator,
+            controller,
+        }) => {
+            let mut operators = Vec::new();
+            let mut controllers = Vec::new();
+            for a in &ctx.signers {
+                if run.holds(ctx, operator, a)? {
+                    operators.push(*a);
+                }
+                if run.holds(ctx, controller, a)? {
+                    controllers.push(*a);
+                }
+            }
+            for o in &operators {
+                if let Some(c) = controllers.iter().find(|c| *c != o) {
+                    return Ok(vec![*o, *c]);
+                }
+            }
+            Err(unauthorized(
+                match (operators.first(), controllers.first()) {
+                    (None, _) => format!(
+                        "two-hands rule: an account holding {operator} must sign the transaction"
+                    ),
+                    (Some(_), None) => format!(
+                        "two-hands rule: an account holding {controller} must sign the transaction"
+                    ),
+                    (Some(o), Some(_)) => format!(
+                        "two-hands rule: {operator} and {controller} are the same account {o}; two \
+                     different accounts are required"
+                    ),
+                },
+            ))
+        }
+    }
 }
 
 pub(crate) fn transition(
@@ -539,25 +1156,33 @@ pub(crate) fn transition(
     op: &weft_types::Transition,
 ) -> Result<(), ExecError> {
     let key = StateKey::Instance(op.instance.clone());
-    let mut instance = ctx
+    let instance = ctx
         .get::<Instance>(&key)?
         .ok_or_else(|| not_found(format!("instance {} does not exist", op.instance)))?;
-    let template = load_template(ctx, &instance.template, instance.version)?.ok_or_else(|| {
+    let c = load_compiled(ctx, &instance.template, instance.version)?.ok_or_else(|| {
         ExecError::Fatal(format!(
             "instance {} refers to missing template {} version {}",
             op.instance, instance.template, instance.version
         ))
     })?;
-    let t = template
+    let template = &c.template;
+    let index = template
         .transitions
         .iter()
-        .find(|t| t.name == op.transition)
+        .position(|t| t.name == op.transition)
         .ok_or_else(|| {
             not_found(format!(
                 "template {} version {} has no transition {}",
                 template.id, template.version, op.transition
             ))
         })?;
+    let t = &template.transitions[index];
+    if t.auto {
+        return Err(invalid(format!(
+            "transition {} is automatic: it fires by itself when its guard holds",
+            t.name
+        )));
+    }
     let from = instance.state.clone();
     if !t.from.contains(&from) {
         return Err(invalid(format!(
@@ -565,9 +1190,13 @@ pub(crate) fn transition(
             t.name
         )));
     }
-    let run = Run {
+    let mut run = Run {
         id: &op.instance,
-        instance: &instance,
+        c: &c,
+        instance,
+        actor: ctx.signer,
+        args: BTreeMap::new(),
+        changes: Vec::new(),
     };
     let now = ctx.timestamp_ms;
     if let Some(deadline) = &t.deadline {
@@ -591,130 +1220,57 @@ pub(crate) fn transition(
         }
     }
     let signer = ctx.signer;
-    let bound_to = |roles: &[Name], who: &AccountId| {
-        roles
-            .iter()
-            .any(|r| instance.parties.get(r).is_some_and(|a| a == who))
-    };
-    if !expiry_exit && !bound_to(&t.by, &signer) {
+    if !expiry_exit && !run.holds_any(ctx, &t.by, &signer)? {
         return Err(unauthorized(format!(
-            "transition {} is taken by {}; {signer} is not bound to any of these roles",
+            "transition {} is taken by {}; {signer} does not hold any of these roles",
             t.name,
             t.by.iter().map(Name::as_str).collect::<Vec<_>>().join(", ")
         )));
     }
-    let approvals = match &t.approvals {
-        None => Vec::new(),
-        Some(Approvals::KOfN { k, of }) => {
-            let approvers: Vec<AccountId> = ctx
-                .signers
-                .iter()
-                .filter(|a| **a != signer && bound_to(of, a))
-                .copied()
-                .collect();
-            if approvers.len() < *k as usize {
-                return Err(unauthorized(format!(
-                    "transition {} needs {k} approval(s) by {} co-signing the transaction (the actor does not count); got {}",
-                    t.name,
-                    of.iter().map(Name::as_str).collect::<Vec<_>>().join(", "),
-                    approvers.len()
-                )));
-            }
-            approvers
+    if t.once_per_account
+        && run
+            .instance
+            .takers
+            .get(&t.name)
+            .is_some_and(|takers| takers.contains(&signer))
+    {
+        return Err(ExecError::tx(
+            ErrorCode::AlreadyExists,
+            format!(
+                "{signer} already took {} in instance {}; each account takes it once",
+                t.name, op.instance
+            ),
+        ));
+    }
+    run.args = parse_args(ctx, t, &op.args)?;
+    let approvals = approvals(ctx, &run, t)?;
+    match run.guard(index, now) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(invalid(format!(
+                "guard failed: `{}` is false for transition {}",
+                t.guard.as_deref().unwrap_or_default(),
+                t.name
+            )));
         }
-        Some(Approvals::TwoHands {
-            operator,
-            controller,
-        }) => {
-            let (op_acc, ctl_acc) = (run.party(operator)?, run.party(controller)?);
-            if op_acc == ctl_acc {
-                return Err(unauthorized(format!(
-                    "two-hands rule: {operator} and {controller} are the same account {op_acc}; two different accounts are required"
-                )));
+        Err(e) => return Err(invalid(format!("guard failed: {e}"))),
+    }
+    take(ctx, &mut run, index, approvals, false)?;
+
+    // Automatic transitions: bounded, in declaration order, each guard seen after the step
+    // before it (a guard that cannot be evaluated does not hold).
+    if c.has_auto {
+        for _ in 0..limits::MAX_AUTO_STEPS {
+            let state = &run.instance.state;
+            let next = template.transitions.iter().enumerate().position(|(i, a)| {
+                a.auto && a.from.contains(state) && run.guard(i, now) == Ok(true)
+            });
+            match next {
+                Some(i) => take(ctx, &mut run, i, Vec::new(), true)?,
+                None => break,
             }
-            for (role, who) in [(operator, op_acc), (controller, ctl_acc)] {
-                if !ctx.signers.contains(&who) {
-                    return Err(unauthorized(format!(
-                        "two-hands rule: {role} ({who}) must sign the transaction"
-                    )));
-                }
-            }
-            vec![op_acc, ctl_acc]
-        }
-    };
-    if let Some(source) = &t.guard {
-        let names: BTreeSet<&str> = template.parameters.keys().map(Name::as_str).collect();
-        let guard =
-            Guard::compile(source, &names).map_err(|e| invalid(format!("guard failed: {e}")))?;
-        let mut vars = BTreeMap::new();
-        for (name, value) in &instance.params {
-            vars.insert(name.to_string(), guard_value(value)?);
-        }
-        vars.insert("state".to_owned(), GuardValue::Str(from.to_string()));
-        vars.insert("now".to_owned(), GuardValue::Timestamp(now));
-        let parties = instance
-            .parties
-            .iter()
-            .map(|(r, a)| (r.to_string(), GuardValue::Str(a.to_string())))
-            .collect();
-        vars.insert(
-            "instance".to_owned(),
-            GuardValue::Map(BTreeMap::from([
-                ("id".to_owned(), GuardValue::Str(op.instance.to_string())),
-                (
-                    "template".to_owned(),
-                    GuardValue::Str(instance.template.to_string()),
-                ),
-                (
-                    "version".to_owned(),
-                    GuardValue::Int(i64::from(instance.version)),
-                ),
-                ("parties".to_owned(), GuardValue::Map(parties)),
-            ])),
-        );
-        match guard.evaluate(&vars) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(invalid(format!(
-                    "guard failed: `{source}` is false for transition {}",
-                    t.name
-                )));
-            }
-            Err(e) => return Err(invalid(format!("guard failed: {e}"))),
         }
     }
-    if instance.history.len() >= Instance::MAX_HISTORY {
-        return Err(invalid(format!(
-            "instance {} has taken {} transitions, the most it may",
-            op.instance,
-            Instance::MAX_HISTORY
-        )));
-    }
-    for effect in &t.effects {
-        apply_effect(ctx, &run, effect)?;
-    }
-    let accounts = party_accounts(&instance);
-    instance.history.push(HistoryEntry {
-        transition: t.name.clone(),
-        from: from.clone(),
-        to: t.to.clone(),
-        by: signer,
-        approvals,
-        height: ctx.height,
-        timestamp_ms: now,
-    });
-    instance.state = t.to.clone();
-    ctx.put(&key, &instance);
-    ctx.emit(
-        "workflow.transition",
-        accounts,
-        vec![
-            ("instance", op.instance.to_string()),
-            ("transition", t.name.to_string()),
-            ("from", from.to_string()),
-            ("to", t.to.to_string()),
-            ("by", signer.to_string()),
-        ],
-    );
+    ctx.put(&key, &run.instance);
     Ok(())
 }

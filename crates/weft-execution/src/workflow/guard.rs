@@ -23,8 +23,9 @@ use serde::{Serialize, Serializer, ser::Error as _};
 
 use super::template::{TemplateErrorKind, limits};
 
-/// Variables every guard may use besides the template's parameters.
-pub const BUILTIN_VARIABLES: [&str; 3] = ["instance", "state", "now"];
+/// Variables every guard may use besides the template's parameters and the transition's
+/// inputs. `count` maps each transition name to how many distinct accounts took it.
+pub const BUILTIN_VARIABLES: [&str; 4] = ["instance", "state", "now", "count"];
 
 /// Why a guard could not be compiled or evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,8 +38,13 @@ pub enum GuardError {
     Float(String),
     #[error("guard uses {0}, which is not allowed in guards")]
     Unsupported(String),
-    #[error("guard refers to `{0}`, which is not a parameter, `instance`, `state` or `now`")]
+    #[error(
+        "guard refers to `{0}`, which is not a parameter, an input, `instance`, `state`, `now` \
+         or `count`"
+    )]
     UnknownVariable(String),
+    #[error("guard counts `{0}`, which is not a transition of this template")]
+    UnknownCounter(String),
     #[error("guard input `{0}` cannot be given to CEL: {1}")]
     BadInput(String, String),
     #[error("guard failed: {0}")]
@@ -54,6 +60,7 @@ impl GuardError {
             Self::TooLong(_) => TemplateErrorKind::TooLarge,
             Self::Float(_) => TemplateErrorKind::GuardFloat,
             Self::UnknownVariable(_) => TemplateErrorKind::GuardUnknownVariable,
+            Self::UnknownCounter(_) => TemplateErrorKind::UnknownTransition,
             _ => TemplateErrorKind::GuardSyntax,
         }
     }
@@ -107,6 +114,8 @@ pub struct Guard {
     source: String,
     env: Arc<Env>,
     program: Program,
+    /// The variables the expression reads, so callers build only those.
+    uses: BTreeSet<String>,
 }
 
 impl fmt::Debug for Guard {
@@ -120,6 +129,16 @@ impl fmt::Debug for Guard {
 impl Guard {
     /// Compiles `source`, allowing the variables in `parameters` and the built-ins.
     pub fn compile(source: &str, parameters: &BTreeSet<&str>) -> Result<Self, GuardError> {
+        Self::compile_in(source, parameters, None)
+    }
+
+    /// Compiles `source` like [`Guard::compile`]; when `transitions` is given, the fields read
+    /// from `count` by name (`count.sign`, `count['sign']`) must be among them.
+    pub fn compile_in(
+        source: &str,
+        parameters: &BTreeSet<&str>,
+        transitions: Option<&BTreeSet<&str>>,
+    ) -> Result<Self, GuardError> {
         if source.len() > limits::MAX_GUARD_BYTES {
             return Err(GuardError::TooLong(source.len()));
         }
@@ -127,13 +146,25 @@ impl Guard {
         let compiled = catch_unwind(AssertUnwindSafe(|| env.compile(source)))
             .map_err(|_| GuardError::Syntax("the CEL parser failed on this input".into()))?;
         let program = compiled.map_err(|e| GuardError::Syntax(one_line(&e.to_string())))?;
-        let mut scope = Vec::new();
-        check(program.expression(), parameters, &mut scope)?;
+        let mut walk = Walk {
+            parameters,
+            transitions,
+            scope: Vec::new(),
+            uses: BTreeSet::new(),
+        };
+        walk.check(program.expression())?;
+        let uses = walk.uses;
         Ok(Self {
             source: source.to_string(),
             env,
             program,
+            uses,
         })
+    }
+
+    /// Whether the expression reads the variable `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        self.uses.contains(name)
     }
 
     /// The guard's source text.
@@ -172,60 +203,87 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Walks the AST: no floats, no map literals or comprehensions, only known variables.
-fn check<'a>(
-    e: &'a IdedExpr,
-    parameters: &BTreeSet<&str>,
-    scope: &mut Vec<&'a str>,
-) -> Result<(), GuardError> {
-    match &e.expr {
-        Expr::Unspecified => Ok(()),
-        Expr::Literal(LiteralValue::Double(_)) => {
-            Err(GuardError::Float("a floating-point literal".into()))
-        }
-        Expr::Literal(_) => Ok(()),
-        Expr::Ident(name) => {
-            if name.starts_with('@')
-                || scope.contains(&name.as_str())
-                || parameters.contains(name.as_str())
-                || BUILTIN_VARIABLES.contains(&name.as_str())
-            {
-                Ok(())
-            } else {
-                Err(GuardError::UnknownVariable(name.clone()))
+/// Walks the AST: no floats, no map literals or comprehensions, only known variables, and
+/// only known transitions counted; records the variables read.
+struct Walk<'p> {
+    parameters: &'p BTreeSet<&'p str>,
+    transitions: Option<&'p BTreeSet<&'p str>>,
+    scope: Vec<String>,
+    uses: BTreeSet<String>,
+}
+
+impl Walk<'_> {
+    fn counter(&self, field: &str) -> Result<(), GuardError> {
+        match self.transitions {
+            Some(known) if !known.contains(field) => {
+                Err(GuardError::UnknownCounter(field.to_owned()))
             }
+            _ => Ok(()),
         }
-        Expr::Call(call) => {
-            if call.func_name == "double" {
-                return Err(GuardError::Float("the double() conversion".into()));
+    }
+
+    fn is_count(e: &IdedExpr) -> bool {
+        matches!(&e.expr, Expr::Ident(n) if n == "count")
+    }
+
+    fn check(&mut self, e: &IdedExpr) -> Result<(), GuardError> {
+        match &e.expr {
+            Expr::Unspecified => Ok(()),
+            Expr::Literal(LiteralValue::Double(_)) => {
+                Err(GuardError::Float("a floating-point literal".into()))
             }
-            if let Some(target) = &call.target {
-                check(target, parameters, scope)?;
-            }
-            call.args
-                .iter()
-                .try_for_each(|a| check(a, parameters, scope))
-        }
-        Expr::Select(select) => check(&select.operand, parameters, scope),
-        Expr::List(list) => list
-            .elements
-            .iter()
-            .try_for_each(|a| check(a, parameters, scope)),
-        Expr::Map(_) => Err(GuardError::Unsupported("a map literal".into())),
-        Expr::Struct(s) => {
-            for entry in &s.entries {
-                if let EntryExpr::StructField(field) = &entry.expr {
-                    check(&field.value, parameters, scope)?;
+            Expr::Literal(_) => Ok(()),
+            Expr::Ident(name) => {
+                if name.starts_with('@') || self.scope.iter().any(|s| s == name) {
+                    Ok(())
+                } else if self.parameters.contains(name.as_str())
+                    || BUILTIN_VARIABLES.contains(&name.as_str())
+                {
+                    self.uses.insert(name.clone());
+                    Ok(())
+                } else {
+                    Err(GuardError::UnknownVariable(name.clone()))
                 }
             }
-            Err(GuardError::Unsupported(format!(
-                "a `{}` message",
-                s.type_name
-            )))
+            Expr::Call(call) => {
+                if call.func_name == "double" {
+                    return Err(GuardError::Float("the double() conversion".into()));
+                }
+                if call.func_name == "_[_]"
+                    && let [target, index] = call.args.as_slice()
+                    && Self::is_count(target)
+                    && let Expr::Literal(LiteralValue::String(field)) = &index.expr
+                {
+                    self.counter(field.inner())?;
+                }
+                if let Some(target) = &call.target {
+                    self.check(target)?;
+                }
+                call.args.iter().try_for_each(|a| self.check(a))
+            }
+            Expr::Select(select) => {
+                if Self::is_count(&select.operand) {
+                    self.counter(&select.field)?;
+                }
+                self.check(&select.operand)
+            }
+            Expr::List(list) => list.elements.iter().try_for_each(|a| self.check(a)),
+            Expr::Map(_) => Err(GuardError::Unsupported("a map literal".into())),
+            Expr::Struct(s) => {
+                for entry in &s.entries {
+                    if let EntryExpr::StructField(field) = &entry.expr {
+                        self.check(&field.value)?;
+                    }
+                }
+                Err(GuardError::Unsupported(format!(
+                    "a `{}` message",
+                    s.type_name
+                )))
+            }
+            Expr::Comprehension(_) => Err(GuardError::Unsupported(
+                "a comprehension macro (all, exists, exists_one, map, filter)".into(),
+            )),
         }
-        Expr::Comprehension(_) => Err(GuardError::Unsupported(
-            "a comprehension macro (all, exists, exists_one, map, filter)".into(),
-        )),
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! This part holds the template *model* ([`template`]), its YAML front end with line and
 //! column for every error ([`parse`]), the deterministic validation run when a template is
-//! deployed ([`validate`]) and the CEL guard helper ([`guard`]). The state machine that
-//! executes instances, its operations and API come later.
+//! deployed ([`validate`]) and the CEL guard helper ([`guard`]). Instances are executed by
+//! the workflow module (`modules/workflow.rs`).
 
 pub mod guard;
 pub mod parse;
@@ -13,7 +13,7 @@ pub mod validate;
 pub use guard::{Guard, GuardError, GuardValue};
 pub use parse::{SourceMap, load_yaml, parse_yaml};
 pub use template::{
-    AmountRef, Approvals, Deadline, Effect, NameRef, ParamRef, ParamType, State, Template,
-    TemplateError, TemplateErrorKind, Transition, Visibility, limits,
+    AmountRef, Approvals, Deadline, Effect, NameRef, ParamRef, ParamType, PartyRef, RoleSpec,
+    State, Template, TemplateError, TemplateErrorKind, Transition, ValueRef, Visibility, limits,
 };
 pub use validate::{Issue, validate};

@@ -27,6 +27,13 @@ pub mod limits {
     pub const MAX_GUARD_BYTES: usize = 1024;
     /// Most bytes of a title, a description or any other free text.
     pub const MAX_TEXT_BYTES: usize = 4096;
+    /// Most typed inputs one transition declares.
+    pub const MAX_INPUTS: usize = 16;
+    /// Most accounts bound to one role of an instance (at creation and by grants).
+    pub const MAX_ROLE_ACCOUNTS: usize = 64;
+    /// Most automatic transitions that fire after one transition lands, so a transaction
+    /// always terminates whatever the template's guards say.
+    pub const MAX_AUTO_STEPS: usize = 8;
 }
 
 /// A lifecycle template. Instances bind accounts to its roles and values to its parameters
@@ -39,14 +46,91 @@ pub struct Template {
     pub title: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// Role name → what the role is for.
-    pub roles: BTreeMap<Name, String>,
+    /// Role name → what the role is for and who may hold it.
+    pub roles: BTreeMap<Name, RoleSpec>,
     /// Parameter name → its type. Parameter names are CEL identifiers.
     #[serde(default)]
     pub parameters: BTreeMap<Name, ParamType>,
     pub states: Vec<State>,
     pub transitions: Vec<Transition>,
     pub visibility: Visibility,
+}
+
+/// A role: bound to accounts per instance (at creation, then by `grant`/`revoke` effects),
+/// or open to every registered account that holds a ledger role.
+///
+/// Written as its description alone (`owner: The project owner`) or as a mapping
+/// (`signer: { description: ..., open_to: citizen }`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RoleSpec {
+    pub description: String,
+    /// When set, any registered account holding this ledger role holds the template role;
+    /// nobody is bound to it.
+    pub open_to: Option<Name>,
+    /// May be bound to no account when the instance is created (filled later by `grant`).
+    pub optional: bool,
+}
+
+impl RoleSpec {
+    /// Whether the role is open to holders of a ledger role rather than bound.
+    pub const fn is_open(&self) -> bool {
+        self.open_to.is_some()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    open_to: Option<Name>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    optional: bool,
+}
+
+impl Serialize for RoleSpec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.open_to.is_none() && !self.optional {
+            return s.serialize_str(&self.description);
+        }
+        RawRole {
+            description: self.description.clone(),
+            open_to: self.open_to.clone(),
+            optional: self.optional,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RoleSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a role description (text) or a mapping with `description`, `open_to` \
+                     and `optional`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RoleSpec, E> {
+                Ok(RoleSpec {
+                    description: v.to_owned(),
+                    ..RoleSpec::default()
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RoleSpec, A::Error> {
+                let raw = RawRole::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RoleSpec {
+                    description: raw.description,
+                    open_to: raw.open_to,
+                    optional: raw.optional,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The type of a template parameter.
@@ -82,6 +166,9 @@ pub enum ParamType {
     Document,
     /// Unix milliseconds, compared with the block time `now`.
     Timestamp,
+    /// The id of an existing workflow instance: links instances (a subproject to its
+    /// project).
+    Instance,
 }
 
 impl fmt::Display for ParamType {
@@ -96,6 +183,7 @@ impl fmt::Display for ParamType {
             Self::Asset => "asset",
             Self::Document => "document",
             Self::Timestamp => "timestamp",
+            Self::Instance => "instance",
         };
         f.write_str(s)
     }
@@ -131,16 +219,34 @@ pub struct Transition {
     #[serde(deserialize_with = "one_or_many")]
     pub from: Vec<Name>,
     pub to: Name,
-    /// Roles allowed to take the transition: one name or a list.
-    #[serde(deserialize_with = "one_or_many")]
+    /// Roles allowed to take the transition: one name or a list. Empty only for automatic
+    /// transitions, which nobody takes.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub by: Vec<Name>,
+    /// Typed values the account taking the transition supplies (name → type); guards and
+    /// effects see them like parameters.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<Name, ParamType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals: Option<Approvals>,
-    /// A CEL expression over the parameters, `instance`, `state` and `now`; must be true.
+    /// A CEL expression over the parameters, inputs, `instance`, `state`, `now` and
+    /// `count`; must be true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Deadline>,
+    /// An account may take this transition at most once per instance.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub once_per_account: bool,
+    /// Taken by the ledger, not by an account: right after another transition lands, the
+    /// first automatic transition (in declaration order) leaving the new state whose guard
+    /// holds fires.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effects: Vec<Effect>,
 }
@@ -295,6 +401,77 @@ impl<'de> Deserialize<'de> for NameRef {
     }
 }
 
+/// Whose account an effect uses: the account(s) of a role (`guarantor`) or an `account`
+/// parameter or input (`$contractor`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum PartyRef {
+    Role(Name),
+    Account(Name),
+}
+
+impl Serialize for PartyRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Role(n) => s.serialize_str(n.as_str()),
+            Self::Account(n) => s.serialize_str(&format!("${n}")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PartyRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as Deserialize>::deserialize(d)?;
+        let bad = || D::Error::custom(format!("`{s}` is neither a role nor an $account"));
+        match s.strip_prefix('$') {
+            Some(p) => Name::new(p).map(Self::Account).map_err(|_| bad()),
+            None => Name::new(s.as_str()).map(Self::Role).map_err(|_| bad()),
+        }
+    }
+}
+
+/// The value a `set` effect gives a parameter: a parameter or input (`$new_amount`) or a
+/// literal, written as the parameter's text form (`500`, `true`, `brl`).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ValueRef {
+    Ref(Name),
+    Literal(String),
+}
+
+impl Serialize for ValueRef {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Ref(n) => s.serialize_str(&format!("${n}")),
+            Self::Literal(t) => s.serialize_str(t),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Bool(bool),
+            Int(i64),
+            UInt(u64),
+            Text(String),
+        }
+        let bad =
+            || D::Error::custom("a value is a $parameter, a $input, an integer, a bool or text");
+        Ok(
+            match <Repr as Deserialize>::deserialize(d).map_err(|_| bad())? {
+                Repr::Bool(b) => Self::Literal(b.to_string()),
+                Repr::Int(i) => Self::Literal(i.to_string()),
+                Repr::UInt(u) => Self::Literal(u.to_string()),
+                Repr::Text(t) => match t.strip_prefix('$') {
+                    Some(p) => Name::new(p).map(Self::Ref).map_err(|_| bad())?,
+                    None => Self::Literal(t),
+                },
+            },
+        )
+    }
+}
+
 /// A token quantity given literally (an integer) or taken from a parameter (`$amount`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum AmountRef {
@@ -339,28 +516,28 @@ impl<'de> Deserialize<'de> for AmountRef {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Effect {
-    /// Moves `amount` of `token` from the account of role `from` to that of role `to`.
+    /// Moves `amount` of `token` from the account of `from` to that of `to`.
     Transfer {
         token: NameRef,
-        from: Name,
-        to: Name,
+        from: PartyRef,
+        to: PartyRef,
         amount: AmountRef,
     },
-    /// Puts `amount` of `token` of role `from` in escrow for role `to`, under the
-    /// instance-local hold name `id`.
+    /// Puts `amount` of `token` of `from` in escrow for `to`, under the instance-local hold
+    /// name `id`.
     Hold {
         id: Name,
         token: NameRef,
-        from: Name,
-        to: Name,
+        from: PartyRef,
+        to: PartyRef,
         amount: AmountRef,
     },
     /// Pays the hold `id` out to its beneficiary.
     ReleaseHold { id: Name },
     /// Returns the hold `id` to its holder.
     CancelHold { id: Name },
-    /// Transfers the asset parameter to the account of role `to`.
-    TransferAsset { asset: ParamRef, to: Name },
+    /// Transfers the asset parameter to the account of `to`.
+    TransferAsset { asset: ParamRef, to: PartyRef },
     /// Retires the asset parameter (final).
     RetireAsset {
         asset: ParamRef,
@@ -373,6 +550,20 @@ pub enum Effect {
     /// Requires that no reading of oracle feed `feed` ever breached its threshold
     /// `threshold` (the oracle module's sticky breach record).
     RequireNotBreached { feed: NameRef, threshold: Name },
+    /// Gives the instance parameter `param` a new value (an input, another parameter of the
+    /// same type, or a literal).
+    Set { param: ParamRef, value: ValueRef },
+    /// Adds `value` to the `amount` or `int` parameter `param` (checked: overflow refuses
+    /// the transition); e.g. a running total of disbursements.
+    Add { param: ParamRef, value: ValueRef },
+    /// Binds `account` (an `$account` parameter or input, or the account of a role) to
+    /// `role` in this instance.
+    Grant { role: Name, account: PartyRef },
+    /// Unbinds `account` from `role` in this instance.
+    Revoke { role: Name, account: PartyRef },
+    /// Requires `account` to hold `role` in this instance (bound to it, or, for an open
+    /// role, holding its ledger role): e.g. that a payee passed KYC.
+    RequireRole { role: Name, account: PartyRef },
 }
 
 impl Effect {
@@ -387,6 +578,11 @@ impl Effect {
             Self::RetireAsset { .. } => "retire_asset",
             Self::RequireDocumentSigned { .. } => "require_document_signed",
             Self::RequireNotBreached { .. } => "require_not_breached",
+            Self::Set { .. } => "set",
+            Self::Add { .. } => "add",
+            Self::Grant { .. } => "grant",
+            Self::Revoke { .. } => "revoke",
+            Self::RequireRole { .. } => "require_role",
         }
     }
 }
@@ -446,8 +642,16 @@ pub enum TemplateErrorKind {
     GuardFloat,
     /// The guard names a variable that is not a parameter, `instance`, `state` or `now`.
     GuardUnknownVariable,
-    /// The deadline's `on_expiry` does not leave any state the transition leaves.
+    /// The deadline's `on_expiry` does not leave any state the transition leaves, or is
+    /// automatic.
     BadDeadline,
+    /// An automatic transition with something only a taken transition has: `by`, `inputs`,
+    /// `approvals`, a `deadline` or `once_per_account`.
+    BadAuto,
+    /// Automatic transitions without guards that could fire one another for ever.
+    AutoCycle,
+    /// An open role used where only bound roles make sense (`grant`, `revoke`, `optional`).
+    OpenRoleBinding,
 }
 
 /// One problem with a template, with where it is: `path` in the template's structure

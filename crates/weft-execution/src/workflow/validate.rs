@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use weft_types::Name;
+use weft_types::{AccountId, Name};
 
 use super::{
     guard::{BUILTIN_VARIABLES, Guard},
     template::{
-        AmountRef, Approvals, Effect, NameRef, ParamRef, ParamType, Template,
-        TemplateErrorKind as Kind, limits,
+        AmountRef, Approvals, Effect, NameRef, ParamRef, ParamType, PartyRef, Template,
+        TemplateErrorKind as Kind, ValueRef, limits,
     },
 };
 
@@ -56,6 +56,8 @@ struct Checker<'t> {
     issues: Vec<Issue>,
     states: BTreeSet<&'t Name>,
     transitions: BTreeMap<&'t Name, usize>,
+    /// The inputs of the transition being checked: `$name` may refer to them too.
+    inputs: Option<&'t BTreeMap<Name, ParamType>>,
 }
 
 impl Checker<'_> {
@@ -92,13 +94,52 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks that parameter `p` exists and has one of `types`.
+    /// Checks that the role exists and is not open (it has bindings to change).
+    fn bound_role(&mut self, role: &Name, path: String) {
+        match self.t.roles.get(role) {
+            None => self.role(role, path),
+            Some(spec) if spec.is_open() => self.push(
+                Kind::OpenRoleBinding,
+                path,
+                format!(
+                    "`{role}` is open to every holder of a ledger role: it has no accounts to \
+                     grant or revoke"
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn party_ref(&mut self, r: &PartyRef, path: String) {
+        match r {
+            PartyRef::Role(role) => self.role(role, path),
+            PartyRef::Account(p) => self.param(p, &[ParamType::Account], path, "an account"),
+        }
+    }
+
+    /// The type of `$p`: a parameter, or an input of the transition being checked.
+    fn type_of(&self, p: &Name) -> Option<ParamType> {
+        self.t
+            .parameters
+            .get(p)
+            .or_else(|| self.inputs.and_then(|i| i.get(p)))
+            .copied()
+    }
+
+    /// Checks that parameter (or input) `p` exists and has one of `types`.
     fn param(&mut self, p: &Name, types: &[ParamType], path: String, what: &str) {
-        match self.t.parameters.get(p) {
+        match self.type_of(p).as_ref() {
             None => self.push(
                 Kind::UnknownParameter,
                 path,
-                format!("`${p}` is not a parameter of this template"),
+                if self.inputs.is_some_and(|i| !i.is_empty()) {
+                    format!(
+                        "`${p}` is neither a parameter of this template nor an input of this \
+                         transition"
+                    )
+                } else {
+                    format!("`${p}` is not a parameter of this template")
+                },
             ),
             Some(ty) if !types.contains(ty) => {
                 let want: Vec<String> = types.iter().map(ToString::to_string).collect();
@@ -140,6 +181,7 @@ pub fn validate(t: &Template) -> Vec<Issue> {
         issues: Vec::new(),
         states: BTreeSet::new(),
         transitions: BTreeMap::new(),
+        inputs: None,
     };
     if !limits_hold(&mut c) {
         // Bounded work: an oversized template is refused before anything costly.
@@ -148,23 +190,30 @@ pub fn validate(t: &Template) -> Vec<Issue> {
 
     // Parameters: CEL identifiers, not reserved.
     for name in t.parameters.keys() {
-        let s = name.as_str();
-        let ident = s
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ident || CEL_RESERVED.contains(&s) || BUILTIN_VARIABLES.contains(&s) {
+        if !is_variable_name(name) {
             c.issues.push(Issue {
                 kind: Kind::BadName,
                 message: format!(
-                    "parameter `{s}` must be an identifier ([a-z_][a-z0-9_]*) and not a \
-                     CEL keyword, `instance`, `state` or `now`"
+                    "parameter `{name}` must be an identifier ([a-z_][a-z0-9_]*) and not a \
+                     CEL keyword, `instance`, `state`, `now` or `count`"
                 ),
-                path: format!("parameters.{s}"),
+                path: format!("parameters.{name}"),
                 at_key: true,
             });
+        }
+    }
+
+    // Roles: an open role is never bound, so it cannot be optional either.
+    for (name, spec) in &t.roles {
+        if spec.is_open() && spec.optional {
+            c.push(
+                Kind::OpenRoleBinding,
+                format!("roles.{name}.optional"),
+                format!(
+                    "`{name}` is open to a ledger role: no account is bound to it, so it cannot \
+                     be optional"
+                ),
+            );
         }
     }
 
@@ -237,9 +286,56 @@ pub fn validate(t: &Template) -> Vec<Issue> {
         })
         .collect();
     let param_names: BTreeSet<&str> = t.parameters.keys().map(Name::as_str).collect();
+    let transition_names: BTreeSet<&str> = t.transitions.iter().map(|x| x.name.as_str()).collect();
     let mut dangling = false;
     for (i, tr) in t.transitions.iter().enumerate() {
         let at = format!("transitions[{i}]");
+        c.inputs = None;
+        for name in tr.inputs.keys() {
+            if !is_variable_name(name) {
+                c.issues.push(Issue {
+                    kind: Kind::BadName,
+                    message: format!(
+                        "input `{name}` must be an identifier ([a-z_][a-z0-9_]*) and not a CEL \
+                         keyword, `instance`, `state`, `now` or `count`"
+                    ),
+                    path: format!("{at}.inputs.{name}"),
+                    at_key: true,
+                });
+            } else if t.parameters.contains_key(name) {
+                c.issues.push(Issue {
+                    kind: Kind::DuplicateName,
+                    message: format!(
+                        "input `{name}` has the name of a parameter; `${name}` would be ambiguous"
+                    ),
+                    path: format!("{at}.inputs.{name}"),
+                    at_key: true,
+                });
+            }
+        }
+        if tr.auto {
+            let mut not_auto = |present: bool, key: &str, what: &str| {
+                if present {
+                    c.push(
+                        Kind::BadAuto,
+                        format!("{at}.{key}"),
+                        format!(
+                            "`{}` is automatic: nobody takes it, so it has no {what}",
+                            tr.name
+                        ),
+                    );
+                }
+            };
+            not_auto(!tr.by.is_empty(), "by", "`by` roles");
+            not_auto(!tr.inputs.is_empty(), "inputs", "inputs");
+            not_auto(tr.approvals.is_some(), "approvals", "approvals");
+            not_auto(tr.deadline.is_some(), "deadline", "deadline");
+            not_auto(
+                tr.once_per_account,
+                "once_per_account",
+                "once-per-account rule",
+            );
+        }
         if tr.from.is_empty() {
             c.push(
                 Kind::Schema,
@@ -279,11 +375,11 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                 format!("`to` names `{}`, which is not a state", tr.to),
             );
         }
-        if tr.by.is_empty() {
+        if tr.by.is_empty() && !tr.auto {
             c.push(
                 Kind::Schema,
                 format!("{at}.by"),
-                "`by` names no role".into(),
+                "`by` names no role (only an `auto: true` transition has none)".into(),
             );
         }
         c.roles(&tr.by, &format!("{at}.by"));
@@ -322,10 +418,12 @@ pub fn validate(t: &Template) -> Vec<Issue> {
             }
         }
 
-        if let Some(src) = &tr.guard
-            && let Err(e) = Guard::compile(src, &param_names)
-        {
-            c.push(e.kind(), format!("{at}.guard"), e.to_string());
+        if let Some(src) = &tr.guard {
+            let mut names = param_names.clone();
+            names.extend(tr.inputs.keys().map(Name::as_str));
+            if let Err(e) = Guard::compile_in(src, &names, Some(&transition_names)) {
+                c.push(e.kind(), format!("{at}.guard"), e.to_string());
+            }
         }
 
         if let Some(d) = &tr.deadline {
@@ -346,6 +444,14 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                     format!("{at}.deadline.on_expiry"),
                     "a transition cannot be its own expiry".into(),
                 ),
+                Some(k) if t.transitions[k].auto => c.push(
+                    Kind::BadDeadline,
+                    format!("{at}.deadline.on_expiry"),
+                    format!(
+                        "`{}` is automatic: nobody can take it as the way out",
+                        d.on_expiry
+                    ),
+                ),
                 Some(k) => {
                     let other = &t.transitions[k];
                     if !other.from.iter().any(|f| tr.from.contains(f)) {
@@ -362,6 +468,7 @@ pub fn validate(t: &Template) -> Vec<Issue> {
             }
         }
 
+        c.inputs = Some(&tr.inputs);
         for (j, e) in tr.effects.iter().enumerate() {
             let at = format!("{at}.effects[{j}].{}", e.kind());
             match e {
@@ -372,8 +479,8 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                     amount,
                 } => {
                     c.name_ref(token, ParamType::Token, format!("{at}.token"), "a token");
-                    c.role(from, format!("{at}.from"));
-                    c.role(to, format!("{at}.to"));
+                    c.party_ref(from, format!("{at}.from"));
+                    c.party_ref(to, format!("{at}.to"));
                     c.amount_ref(amount, format!("{at}.amount"));
                 }
                 Effect::Hold {
@@ -384,8 +491,8 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                     ..
                 } => {
                     c.name_ref(token, ParamType::Token, format!("{at}.token"), "a token");
-                    c.role(from, format!("{at}.from"));
-                    c.role(to, format!("{at}.to"));
+                    c.party_ref(from, format!("{at}.from"));
+                    c.party_ref(to, format!("{at}.to"));
                     c.amount_ref(amount, format!("{at}.amount"));
                 }
                 Effect::ReleaseHold { id } | Effect::CancelHold { id } => {
@@ -399,7 +506,7 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                 }
                 Effect::TransferAsset { asset, to } => {
                     c.param_ref(asset, ParamType::Asset, format!("{at}.asset"), "an asset");
-                    c.role(to, format!("{at}.to"));
+                    c.party_ref(to, format!("{at}.to"));
                 }
                 Effect::RetireAsset { asset, reason } => {
                     c.param_ref(asset, ParamType::Asset, format!("{at}.asset"), "an asset");
@@ -424,9 +531,75 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                 Effect::RequireNotBreached { feed, .. } => {
                     c.name_ref(feed, ParamType::String, format!("{at}.feed"), "a feed");
                 }
+                Effect::Set { param, value } => {
+                    let target = &param.0;
+                    match t.parameters.get(target).copied() {
+                        None => c.push(
+                            Kind::UnknownParameter,
+                            format!("{at}.param"),
+                            format!("`set` changes parameters; `{target}` is not one"),
+                        ),
+                        Some(ty) => match value {
+                            ValueRef::Ref(r) => {
+                                c.param(r, &[ty], format!("{at}.value"), "the new value");
+                            }
+                            ValueRef::Literal(text) => {
+                                if !literal_fits(ty, text) {
+                                    c.push(
+                                        Kind::TypeError,
+                                        format!("{at}.value"),
+                                        format!("`{text}` is not a valid {ty} for `{target}`"),
+                                    );
+                                }
+                            }
+                        },
+                    }
+                }
+                Effect::Add { param, value } => {
+                    let target = &param.0;
+                    match t.parameters.get(target).copied() {
+                        None => c.push(
+                            Kind::UnknownParameter,
+                            format!("{at}.param"),
+                            format!("`add` changes parameters; `{target}` is not one"),
+                        ),
+                        Some(ty @ (ParamType::Amount | ParamType::Int)) => match value {
+                            ValueRef::Ref(r) => {
+                                c.param(r, &[ty], format!("{at}.value"), "the addend")
+                            }
+                            ValueRef::Literal(text) => {
+                                if !literal_fits(ty, text) {
+                                    c.push(
+                                        Kind::TypeError,
+                                        format!("{at}.value"),
+                                        format!(
+                                            "`{text}` is not a valid {ty} to add to `{target}`"
+                                        ),
+                                    );
+                                }
+                            }
+                        },
+                        Some(ty) => c.push(
+                            Kind::TypeError,
+                            format!("{at}.param"),
+                            format!("`add` needs an amount or int parameter; `{target}` is {ty}"),
+                        ),
+                    }
+                }
+                Effect::Grant { role, account } | Effect::Revoke { role, account } => {
+                    c.bound_role(role, format!("{at}.role"));
+                    c.party_ref(account, format!("{at}.account"));
+                }
+                Effect::RequireRole { role, account } => {
+                    c.role(role, format!("{at}.role"));
+                    c.party_ref(account, format!("{at}.account"));
+                }
             }
         }
+        c.inputs = None;
     }
+
+    auto_cycles(&mut c);
 
     c.roles(&t.visibility.roles, "visibility.roles");
     if !t.visibility.public && t.visibility.roles.is_empty() {
@@ -462,6 +635,73 @@ pub fn validate(t: &Template) -> Vec<Issue> {
         }
     }
     c.issues
+}
+
+/// Whether `s` may name a parameter or input: a CEL identifier that is neither a keyword nor
+/// a built-in variable.
+fn is_variable_name(name: &Name) -> bool {
+    let s = name.as_str();
+    let ident = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    ident && !CEL_RESERVED.contains(&s) && !BUILTIN_VARIABLES.contains(&s)
+}
+
+/// Whether the literal `text` parses as a value of type `ty` (existence of tokens, assets
+/// and documents is checked when the effect runs).
+fn literal_fits(ty: ParamType, text: &str) -> bool {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match ty {
+        ParamType::Int => text.parse::<i64>().is_ok(),
+        ParamType::String => text.len() <= weft_types::limits::MAX_TEXT_BYTES,
+        ParamType::Account => text.parse::<AccountId>().is_ok(),
+        ParamType::Bool => text == "true" || text == "false",
+        ParamType::Amount => digits && text.parse::<u128>().is_ok(),
+        ParamType::Timestamp => digits && text.parse::<u64>().is_ok(),
+        ParamType::Token | ParamType::Asset | ParamType::Document | ParamType::Instance => {
+            Name::new(text).is_ok()
+        }
+    }
+}
+
+/// Automatic transitions without a guard fire whenever their state is entered; if they can
+/// lead back to where they started, they would only stop at the step bound. Refused.
+fn auto_cycles(c: &mut Checker<'_>) {
+    let t = c.t;
+    let unguarded: Vec<&super::Transition> = t
+        .transitions
+        .iter()
+        .filter(|x| x.auto && x.guard.is_none())
+        .collect();
+    for (i, tr) in t.transitions.iter().enumerate() {
+        if !tr.auto || tr.guard.is_some() {
+            continue;
+        }
+        // States reachable from `tr.to` through unguarded automatic transitions.
+        let mut reached = BTreeSet::from([&tr.to]);
+        let mut queue = VecDeque::from([&tr.to]);
+        while let Some(s) = queue.pop_front() {
+            for u in &unguarded {
+                if u.from.contains(s) && reached.insert(&u.to) {
+                    queue.push_back(&u.to);
+                }
+            }
+        }
+        if let Some(back) = tr.from.iter().find(|f| reached.contains(f)) {
+            c.push(
+                Kind::AutoCycle,
+                format!("transitions[{i}].auto"),
+                format!(
+                    "`{}` is automatic and unguarded, and unguarded automatic transitions lead \
+                     from `{}` back to `{back}`: they would fire one another for ever",
+                    tr.name, tr.to
+                ),
+            );
+        }
+    }
 }
 
 fn text(c: &mut Checker<'_>, s: &str, path: String) {
@@ -535,6 +775,12 @@ fn limits_hold(c: &mut Checker<'_>) -> bool {
             );
         }
         over(
+            tr.inputs.len(),
+            limits::MAX_INPUTS,
+            &format!("transitions[{i}].inputs"),
+            "inputs",
+        );
+        over(
             tr.by.len() + tr.from.len(),
             limits::MAX_ROLES + limits::MAX_STATES,
             &format!("transitions[{i}]"),
@@ -563,7 +809,7 @@ fn limits_hold(c: &mut Checker<'_>) -> bool {
     );
     for (name, about) in &t.roles {
         over(
-            about.len(),
+            about.description.len(),
             limits::MAX_TEXT_BYTES,
             &format!("roles.{name}"),
             "bytes of role description",
