@@ -59,7 +59,11 @@ impl World {
         );
         roles.insert(
             name("trader"),
-            vec!["market.*".to_owned(), "asset.*".to_owned()],
+            vec![
+                "market.*".to_owned(),
+                "asset.*".to_owned(),
+                "workflow.*".to_owned(),
+            ],
         );
         let mut accounts = vec![GenesisAccount {
             account: issuer.account(),
@@ -1251,4 +1255,48 @@ proptest! {
             }
         }
     }
+}
+
+/// A workflow effect moving an asset is an owner's operation too: the market's lock holds
+/// against it, so a buyer can never pay for an asset that left through a workflow.
+#[test]
+fn a_workflow_effect_cannot_move_an_offered_asset() {
+    let mut w = World::new();
+    let [alice, bob] = [w.p(0), w.p(1)];
+    let operator = w.issuer.clone();
+    w.ok(&operator, vec![certificate("crc-1", &alice)]);
+    let template = "id: handover\nversion: 1\ntitle: Hand over\nroles:\n  owner: Owner\n  receiver: Receiver\nparameters:\n  item: asset\nstates:\n  - name: open\n    initial: true\n  - name: done\n    final: true\ntransitions:\n  - name: hand_over\n    from: open\n    to: done\n    by: owner\n    effects:\n      - transfer_asset: { asset: $item, to: receiver }\nvisibility:\n  roles: [owner, receiver]\n";
+    w.ok(
+        &alice,
+        vec![
+            Operation::DeployTemplate(weft_types::DeployTemplate {
+                source: template.into(),
+            }),
+            Operation::CreateInstance(weft_types::CreateInstance {
+                instance: name("h-1"),
+                template: name("handover"),
+                version: 1,
+                parties: vec![
+                    (name("owner"), alice.account()),
+                    (name("receiver"), bob.account()),
+                ],
+                params: vec![(name("item"), "crc-1".into())],
+            }),
+        ],
+    );
+    let deadline = w.height + 20;
+    w.ok(&alice, vec![offer("crc-1", 100, 0, None, deadline)]);
+    let hand_over = || {
+        Operation::Transition(weft_types::Transition {
+            instance: name("h-1"),
+            transition: name("hand_over"),
+            args: vec![],
+        })
+    };
+    w.refused(&alice, vec![hand_over()], ErrorCode::InvalidArgument);
+    assert_eq!(w.asset("crc-1").owner, alice.account());
+    // Once the offer is closed the workflow may move it.
+    w.ok(&alice, vec![close("crc-1")]);
+    w.ok(&alice, vec![hand_over()]);
+    assert_eq!(w.asset("crc-1").owner, bob.account());
 }
