@@ -189,6 +189,8 @@ async fn setup_token(h: &Harness) {
                 display_name: "USD".into(),
                 decimals: 2,
                 max_supply: None,
+                controller: None,
+                holder_role: None,
             }),
             Operation::Mint(Mint {
                 symbol: name("usd"),

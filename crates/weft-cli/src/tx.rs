@@ -176,6 +176,8 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
             display_name: name,
             decimals,
             max_supply: max_supply.map(Amount),
+            controller: None,
+            holder_role: None,
         }),
         TxOp::RegisterOrg { id, name } => Operation::RegisterOrganization(RegisterOrganization {
             id,

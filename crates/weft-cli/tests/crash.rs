@@ -305,6 +305,8 @@ async fn setup(client: &Client, admin: &Keypair, members: &[Keypair]) {
         display_name: "Crash test token".into(),
         decimals: 0,
         max_supply: None,
+        controller: None,
+        holder_role: None,
     });
     send(client, admin, nonce, vec![define]).await;
     nonce += 1;

@@ -59,6 +59,8 @@ fn sample_tx() -> SignedTransaction {
                 display_name: "US Dollar".into(),
                 decimals: 2,
                 max_supply: Some(Amount(10u128.pow(20))),
+                controller: None,
+                holder_role: None,
             }),
             Operation::Mint(Mint {
                 symbol: name("usd"),
@@ -106,6 +108,15 @@ fn sample_app_tx() -> SignedTransaction {
                 expires_at_height: Some(99),
             }),
             Operation::ReleaseHold(ReleaseHold { id: name("h1") }),
+            // The token policies, pinned where both are set.
+            Operation::DefineToken(DefineToken {
+                symbol: name("emtg-depo"),
+                display_name: "Depo units".into(),
+                decimals: 0,
+                max_supply: None,
+                controller: Some(name("e-mortgage-depository")),
+                holder_role: Some(name("kyc")),
+            }),
             Operation::CancelHold(CancelHold { id: name("h2") }),
             Operation::SetFrozen(SetFrozen {
                 symbol: name("usd"),
@@ -490,14 +501,26 @@ fn arb_op() -> impl Strategy<Value = Operation> {
             )),
         (arb_account(), arb_name())
             .prop_map(|(account, role)| Operation::AssignRole(AssignRole { account, role })),
-        (arb_name(), ".{0,20}", 0u8..=36, any::<Option<u128>>()).prop_map(
-            |(symbol, display_name, decimals, max)| Operation::DefineToken(DefineToken {
-                symbol,
-                display_name,
-                decimals,
-                max_supply: max.map(Amount)
-            })
-        ),
+        (
+            arb_name(),
+            ".{0,20}",
+            0u8..=36,
+            any::<Option<u128>>(),
+            prop::option::of(arb_name()),
+            prop::option::of(arb_name())
+        )
+            .prop_map(
+                |(symbol, display_name, decimals, max, controller, holder_role)| {
+                    Operation::DefineToken(DefineToken {
+                        symbol,
+                        display_name,
+                        decimals,
+                        max_supply: max.map(Amount),
+                        controller,
+                        holder_role,
+                    })
+                }
+            ),
         (arb_name(), arb_account(), any::<u128>()).prop_map(|(symbol, to, a)| Operation::Transfer(
             Transfer {
                 symbol,

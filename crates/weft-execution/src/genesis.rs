@@ -145,6 +145,8 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
             issuer: t.issuer,
             max_supply: t.max_supply,
             supply: Amount(supply),
+            controller: None,
+            holder_role: None,
         };
         put(StateKey::Token(t.symbol.clone()), encode(&token));
     }

@@ -48,15 +48,22 @@ impl Role {
     }
 }
 
-/// A fungible token.
+/// A fungible token and its policies (fixed when it is defined).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Token {
     pub display_name: String,
     pub decimals: u8,
     pub issuer: AccountId,
     pub max_supply: Option<Amount>,
-    /// Always equal to the sum of all balances of this token.
+    /// Always equal to the sum of all balances of this token plus what is in escrow.
     pub supply: Amount,
+    /// The workflow template (any version) whose instances, created by the issuer, alone
+    /// change the supply and balances; `None` for a token moved by the token operations.
+    #[serde(default)]
+    pub controller: Option<Name>,
+    /// The ledger role every account credited with the token must hold; `None` for anyone.
+    #[serde(default)]
+    pub holder_role: Option<Name>,
 }
 
 /// The validator set recorded in state.

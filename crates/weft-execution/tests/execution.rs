@@ -177,6 +177,8 @@ impl World {
                     display_name: "US Dollar".into(),
                     decimals: 2,
                     max_supply: Some(Amount(1_000_000)),
+                    controller: None,
+                    holder_role: None,
                 }),
                 mint("usd", alice, 1000),
                 mint("usd", bob, 500),

@@ -124,6 +124,8 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                 display_name: "NORI".into(),
                 decimals: 2,
                 max_supply: Some(Amount(500_000_000 * 100)),
+                controller: None,
+                holder_role: None,
             })],
         )
         .await?;

@@ -10,18 +10,22 @@
 //! bank, the record-entry depository executes it; the borrower repays, the holder asks for
 //! the redemption and the record-keeping depository cancels the mortgage, debiting both sides.
 //!
-//! After every operation the regulator (the Bank of Russia, who reads everything) recomputes
-//! the double entry through the API: passive total = active total = each token's supply.
-//! Refused: an operator acting alone, the wrong depository's hands, a key outside the
-//! whitelist, an acquirer outside the whitelist, and a debit that would make a depo balance
-//! negative (selling the same mortgage twice). A member who is no party cannot read the
-//! depository record.
+//! Both depot tokens are controlled by the depository template: units are minted and burnt
+//! only by the template's two-hands transitions and move only through its effects, so the
+//! double entry holds by construction. After every operation the regulator (the Bank of
+//! Russia, who reads everything) recomputes it through the API: passive total = active total
+//! = each token's supply. Refused: an operator acting alone, the wrong depository's hands, a
+//! key outside the whitelist, an acquirer outside the whitelist, the depository's operator
+//! minting depo units directly (outside the two-hands admission), the holder moving its
+//! depo unit with a plain transfer (outside the record-entry depository), and the former
+//! holder selling the mortgage again. A member who is no party cannot read the depository
+//! record.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 use weft_client::Keypair;
 use weft_types::{
-    AccountId, Amount, AnchorDocument, Burn, CreateInstance, DefineToken, ErrorCode, Hash, Mint,
+    AccountId, Amount, AnchorDocument, CreateInstance, DefineToken, ErrorCode, Hash, Mint,
     Operation, RegisterAsset, SignDocument, Transfer, Transition,
 };
 
@@ -32,6 +36,8 @@ const TEMPLATE: &str = include_str!("../../../templates/e-mortgage-depository.ya
 const DEPO: &str = "emtg-depo";
 /// Active side: units on the storage account of the record-keeping depository.
 const STORE: &str = "emtg-store";
+/// The template that alone changes both tokens.
+const CONTROLLER: &str = "e-mortgage-depository";
 
 pub async fn run(ctx: &Ctx) -> ScenarioReport {
     let mut s = Scenario::new("e-mortgage");
@@ -186,17 +192,10 @@ fn step(instance: &str, transition: &str, args: &[(&str, String)]) -> Operation 
     })
 }
 
-fn units(symbol: &str, to: AccountId) -> Operation {
-    Operation::Mint(Mint {
+fn plain_transfer(symbol: &str, to: AccountId) -> Operation {
+    Operation::Transfer(Transfer {
         symbol: name(symbol),
         to,
-        amount: Amount(1),
-    })
-}
-
-fn burn(symbol: &str) -> Operation {
-    Operation::Burn(Burn {
-        symbol: name(symbol),
         amount: Amount(1),
     })
 }
@@ -259,6 +258,8 @@ async fn onboard(ctx: &Ctx, s: &mut Scenario, c: &Cast) -> Result<()> {
         &[(&c.regulator, &["regulator"])],
     )
     .await?;
+    // The controller must exist before the tokens it controls.
+    ctx.ensure_template(s, CONTROLLER, 1, TEMPLATE).await?;
     for (symbol, title) in [
         (DEPO, "E-mortgages on depo accounts (passive)"),
         (STORE, "E-mortgages in storage (active)"),
@@ -267,19 +268,20 @@ async fn onboard(ctx: &Ctx, s: &mut Scenario, c: &Cast) -> Result<()> {
             s.commit(
                 ctx,
                 &c.keeper_op,
-                &format!("record-keeping depository defines {symbol}"),
+                &format!("record-keeping depository defines {symbol}, controlled by {CONTROLLER}"),
                 vec![Operation::DefineToken(DefineToken {
                     symbol: name(symbol),
                     display_name: title.into(),
                     decimals: 0,
                     max_supply: None,
+                    controller: Some(name(CONTROLLER)),
+                    holder_role: None,
                 })],
             )
             .await?;
         }
     }
-    ctx.ensure_template(s, "e-mortgage-depository", 1, TEMPLATE)
-        .await
+    Ok(())
 }
 
 #[allow(clippy::too_many_lines)] // the lifecycle reads best as one script
@@ -295,6 +297,19 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         "the books balance before the run",
         expected.balanced(),
         expected.describe(),
+    );
+    let r = &c.regulator;
+    let (depo, store) = (
+        read(ctx, r, &format!("token/{DEPO}")).await?,
+        read(ctx, r, &format!("token/{STORE}")).await?,
+    );
+    s.check(
+        "both depot tokens are controlled by the depository template",
+        depo["controller"] == CONTROLLER && store["controller"] == CONTROLLER,
+        format!(
+            "{DEPO}: {}, {STORE}: {}",
+            depo["controller"], store["controller"]
+        ),
     );
 
     let (file_hash, ops) = signed_document(
@@ -360,13 +375,20 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         vec![step(&inst, "accept_for_storage", &[])],
     )
     .await?;
-    let admit = || {
-        vec![
-            step(&inst, "accept_for_storage", &[]),
-            units(STORE, c.keeper_op.account()),
-            units(DEPO, a),
-        ]
-    };
+    s.refused(
+        ctx,
+        &c.keeper_op,
+        "the depository's operator cannot mint depo units outside the two-hands admission",
+        ErrorCode::Unauthorized,
+        vec![Operation::Mint(Mint {
+            symbol: name(DEPO),
+            to: a,
+            amount: Amount(1),
+        })],
+    )
+    .await?;
+    // The units are minted by the transition itself, on both sides.
+    let admit = || vec![step(&inst, "accept_for_storage", &[])];
     s.refused_signed(
         ctx,
         &[&c.keeper_op, &c.bank_a],
@@ -463,16 +485,21 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
 
     s.refused(
         ctx,
-        &c.bank_a,
-        "Bank A selling the mortgage again would make its depo balance negative",
-        ErrorCode::InsufficientBalance,
-        vec![Operation::Transfer(Transfer {
-            symbol: name(DEPO),
-            to: c.bank_c.account(),
-            amount: Amount(1),
-        })],
+        &c.bank_b,
+        "Bank B, the holder, cannot move its depo unit with a plain transfer",
+        ErrorCode::Unauthorized,
+        vec![plain_transfer(DEPO, c.bank_c.account())],
     )
     .await?;
+    s.refused(
+        ctx,
+        &c.bank_a,
+        "Bank A, which sold the rights, cannot sell the mortgage again",
+        ErrorCode::Unauthorized,
+        vec![plain_transfer(DEPO, c.bank_c.account())],
+    )
+    .await?;
+    expected = check_books(ctx, s, &c, &inst, "the refused transfers", &expected).await?;
 
     // The regulator's view: the record, its parties and the accounts, all readable.
     let record = read(ctx, &c.regulator, &format!("instance/{inst}")).await?;
@@ -508,7 +535,8 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
     expected.depo[1] -= 1;
     expected.blocked += 1;
     expected = check_books(ctx, s, &c, &inst, "the redemption request", &expected).await?;
-    let cancel = || vec![step(&inst, "cancel", &[]), burn(DEPO), burn(STORE)];
+    // The transition burns the unit on both sides.
+    let cancel = || vec![step(&inst, "cancel", &[])];
     s.refused(
         ctx,
         &c.keeper_op,

@@ -101,6 +101,8 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                     display_name: title.into(),
                     decimals,
                     max_supply: None,
+                    controller: None,
+                    holder_role: None,
                 })],
             )
             .await?;

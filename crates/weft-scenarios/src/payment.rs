@@ -39,6 +39,8 @@ pub(crate) async fn onboard_banks(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                 display_name: "Digital euro (demo)".into(),
                 decimals: 2,
                 max_supply: Some(Amount(1_000_000_000_000)),
+                controller: None,
+                holder_role: None,
             })],
         )
         .await?;

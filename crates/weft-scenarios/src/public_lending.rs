@@ -6,11 +6,18 @@
 //! to an unidentified supplier and a disbursement beyond the approved credit are refused; the
 //! contractor redeems its stablecoin, which the bank burns. Anyone, without signing in,
 //! reads the whole trail back from the public instance.
+//!
+//! "KYC-linked accounts" hold on the ledger, not only inside the template: the stablecoin is
+//! defined with a `holder_role`, the ledger role the network's identity authority grants
+//! once it has verified the real-world entity behind an account. Every credit of the coin —
+//! mint, transfer, workflow effect, escrow, market — needs it, so even a plain transfer to
+//! the unidentified supplier, outside any instance, is refused.
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 use weft_types::{
-    Amount, Burn, CreateInstance, DefineToken, ErrorCode, Mint, Operation, Transition,
+    Amount, AssignRole, Burn, CreateInstance, DefineToken, ErrorCode, Mint, Operation, Transfer,
+    Transition,
 };
 
 use crate::{Ctx, Scenario, ScenarioReport, name};
@@ -18,6 +25,9 @@ use crate::{Ctx, Scenario, ScenarioReport, name};
 const TEMPLATE: &str = include_str!("../../../templates/public-lending.yaml");
 /// The stablecoin: one unit is one centavo of a real.
 const COIN: &str = "brl-bndes";
+/// The ledger role of accounts whose real-world entity an identity authority verified (the
+/// standard consortium's verified-identity role); only they may hold the stablecoin.
+const KYC: &str = "citizen";
 
 pub async fn run(ctx: &Ctx) -> ScenarioReport {
     let mut s = Scenario::new("public-lending");
@@ -78,20 +88,55 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
     }
     ctx.ensure_template(s, "public-lending", 1, TEMPLATE)
         .await?;
+    // The identity authority (the network operator, who may grant roles across
+    // organizations) verifies the bank, the client and Construtora Alfa; nobody verified
+    // Fornecedora Beta.
+    let mut verify = Vec::new();
+    for who in [&bank, &client, &alfa] {
+        let account = ctx.value(&format!("account/{}", who.account())).await?;
+        let verified = account["roles"]
+            .as_array()
+            .is_some_and(|roles| roles.iter().any(|r| r == KYC));
+        if !verified {
+            verify.push(Operation::AssignRole(AssignRole {
+                account: who.account(),
+                role: name(KYC),
+            }));
+        }
+    }
+    if !verify.is_empty() {
+        s.commit(
+            ctx,
+            &ctx.cast.operator()?,
+            "the identity authority links BNDES, Energia Solar and Construtora Alfa to their \
+             entities (ledger role citizen)",
+            verify,
+        )
+        .await?;
+    }
     if ctx.value(&format!("token/{COIN}")).await?.is_null() {
         s.commit(
             ctx,
             &bank,
-            "BNDES defines its stablecoin (tokens representing reais)",
+            "BNDES defines its stablecoin (tokens representing reais), held only by verified \
+             accounts",
             vec![Operation::DefineToken(DefineToken {
                 symbol: name(COIN),
                 display_name: "BNDES digital real".into(),
                 decimals: 2,
                 max_supply: None,
+                controller: None,
+                holder_role: Some(name(KYC)),
             })],
         )
         .await?;
     }
+    let coin = ctx.value(&format!("token/{COIN}")).await?;
+    s.check(
+        "only accounts holding the verified-identity role may hold the stablecoin",
+        coin["holder_role"] == KYC,
+        format!("holder_role {}", coin["holder_role"]),
+    );
 
     let run = ctx.run_id().await?;
     let loan = format!("loan-{run}");
@@ -180,6 +225,18 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
             "disburse",
             &[("amount", brl(200_000).to_string())],
         )],
+    )
+    .await?;
+    s.refused(
+        ctx,
+        &client,
+        "a plain transfer of the stablecoin to the unidentified supplier is refused",
+        ErrorCode::Unauthorized,
+        vec![Operation::Transfer(Transfer {
+            symbol: name(COIN),
+            to: beta.account(),
+            amount: Amount(brl(50_000)),
+        })],
     )
     .await?;
     s.refused(

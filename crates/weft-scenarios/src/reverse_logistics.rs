@@ -142,6 +142,8 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                 display_name: "Tokenized BRL (demo)".into(),
                 decimals: 2,
                 max_supply: None,
+                controller: None,
+                holder_role: None,
             })],
         )
         .await?;

@@ -127,6 +127,8 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                 display_name: "Amazon Fund real".into(),
                 decimals: 2,
                 max_supply: None,
+                controller: None,
+                holder_role: None,
             })],
         )
         .await?;

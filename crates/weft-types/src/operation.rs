@@ -49,7 +49,8 @@ pub struct RevokeRole {
     pub role: Name,
 }
 
-/// Defines a fungible token; the signer becomes its issuer.
+/// Defines a fungible token; the signer becomes its issuer. The policies (`controller`,
+/// `holder_role`) are fixed here and never change afterwards.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct DefineToken {
     pub symbol: Name,
@@ -57,9 +58,18 @@ pub struct DefineToken {
     pub decimals: u8,
     /// Upper bound on total supply; `None` for no cap.
     pub max_supply: Option<Amount>,
+    /// A workflow template id: when set, the token's supply and balances change only through
+    /// the effects of instances of that template (any version) created by the issuer, never
+    /// through token or market operations. The template must be deployed.
+    #[serde(default)]
+    pub controller: Option<Name>,
+    /// A ledger role: when set, every account credited with the token must hold it at that
+    /// moment (revoking it keeps the balance but blocks further credits).
+    #[serde(default)]
+    pub holder_role: Option<Name>,
 }
 
-/// Creates new units of a token; issuer only.
+/// Creates new units of a token; issuer only, and not for a token with a `controller`.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Mint {
     pub symbol: Name,
@@ -67,7 +77,8 @@ pub struct Mint {
     pub amount: Amount,
 }
 
-/// Moves units from the signer to another account.
+/// Moves units from the signer to another account (not for a token with a `controller`;
+/// `to` must hold the token's `holder_role`, if any).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Transfer {
     pub symbol: Name,
@@ -75,7 +86,7 @@ pub struct Transfer {
     pub amount: Amount,
 }
 
-/// Destroys units held by the signer.
+/// Destroys units held by the signer (not for a token with a `controller`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Burn {
     pub symbol: Name,

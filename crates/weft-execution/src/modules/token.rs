@@ -1,10 +1,22 @@
 //! Fungible tokens: define, mint, transfer, burn; escrow holds; freezing; atomic
-//! multi-leg transfers.
+//! multi-leg transfers; the token policies every credit and debit goes through.
 //!
 //! Invariants: no balance is ever negative (amounts are unsigned and every debit is checked),
 //! and a token's `supply` always equals the sum of its balances plus the amounts in escrow
 //! (mint and burn move supply and a balance together; holds move value between a balance and
 //! escrow). A frozen account can neither send nor receive the token.
+//!
+//! Policies, fixed when a token is defined and checked here, in the helpers every path uses
+//! (token operations, market escrow and settlement, workflow effects), so none can bypass them:
+//! - `controller` (a template id): supply and balances change only through the effects of
+//!   instances of that template that the token's issuer created. Anything else — a token or
+//!   market operation ([`Via::Direct`]), or an instance of another template or created by
+//!   someone else — is `unauthorized`. The issuer must have created the instance because
+//!   anyone may create instances (binding accounts of their choosing to the template's roles)
+//!   and deploy further versions of a template id: the issuer's instance is its consent.
+//! - `holder_role` (a ledger role): every account credited with the token, by any path, must
+//!   hold the role at that moment. Revoking it does not take the balance away; it blocks
+//!   further credits, refunds of escrow included, exactly like freezing.
 
 use std::collections::BTreeSet;
 
@@ -15,6 +27,92 @@ use weft_types::{
 
 use super::access;
 use crate::{ExecError, context::TxContext, keys::StateKey, model, model::Token};
+
+/// How many versions of a controller template [`define`] looks for: state has no index of a
+/// template id's versions, so the first ones are looked up (template versions start at 0 or 1).
+const CONTROLLER_VERSIONS_LOOKED_UP: u32 = 16;
+
+/// On whose authority tokens move.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Via<'a> {
+    /// A token or market operation signed by the accounts concerned.
+    Direct,
+    /// An effect of a transition of workflow instance `id`, of template `template`, created
+    /// by `creator`.
+    Instance {
+        id: &'a Name,
+        template: &'a Name,
+        creator: AccountId,
+    },
+}
+
+fn unauthorized(message: String) -> ExecError {
+    ExecError::tx(ErrorCode::Unauthorized, message)
+}
+
+/// Whether `via` may change the balances of `token` (`symbol`) at all.
+fn require_may_move(token: &Token, symbol: &Name, via: Via<'_>) -> Result<(), ExecError> {
+    let Some(controller) = &token.controller else {
+        return Ok(());
+    };
+    match via {
+        Via::Direct => Err(unauthorized(format!(
+            "token {symbol} is controlled by workflow template {controller}: its supply and \
+             balances change only through that template's effects, not through token or market \
+             operations"
+        ))),
+        Via::Instance { id, template, .. } if template != controller => Err(unauthorized(format!(
+            "token {symbol} is controlled by workflow template {controller}; instance {id} is \
+             of template {template}"
+        ))),
+        Via::Instance { id, creator, .. } if creator != token.issuer => Err(unauthorized(format!(
+            "token {symbol} moves only in instances of {controller} created by its issuer {}; \
+             instance {id} was created by {creator}",
+            token.issuer
+        ))),
+        Via::Instance { .. } => Ok(()),
+    }
+}
+
+/// Whether `via` may create or destroy units of `token`: a direct operation only when the
+/// token has no controller, an effect only when this template controls it.
+fn require_may_change_supply(token: &Token, symbol: &Name, via: Via<'_>) -> Result<(), ExecError> {
+    if let Via::Instance { id, template, .. } = via
+        && token.controller.as_ref() != Some(template)
+    {
+        return Err(unauthorized(format!(
+            "mint and burn effects change only tokens their template controls; token {symbol} \
+             is {}, and instance {id} is of template {template}",
+            token.controller.as_ref().map_or_else(
+                || "not controlled by any template".to_owned(),
+                |c| format!("controlled by {c}")
+            )
+        )));
+    }
+    require_may_move(token, symbol, via)
+}
+
+/// Whether `who` may be credited with `token` now: it holds the token's `holder_role`.
+fn require_may_hold(
+    ctx: &TxContext<'_, '_>,
+    token: &Token,
+    symbol: &Name,
+    who: &AccountId,
+) -> Result<(), ExecError> {
+    let Some(role) = &token.holder_role else {
+        return Ok(());
+    };
+    let holds = ctx
+        .get::<model::Account>(&StateKey::Account(*who))?
+        .is_some_and(|a| a.roles.contains(role));
+    if holds {
+        Ok(())
+    } else {
+        Err(unauthorized(format!(
+            "only accounts holding ledger role {role} may receive {symbol}; {who} does not"
+        )))
+    }
+}
 
 fn load_token(ctx: &TxContext<'_, '_>, symbol: &Name) -> Result<Token, ExecError> {
     ctx.get::<Token>(&StateKey::Token(symbol.clone()))?
@@ -106,7 +204,78 @@ fn require_not_frozen(
     }
 }
 
+/// Whether `who` may be credited with `symbol` now (its `holder_role`): for escrow that
+/// could otherwise only go back.
+pub(crate) fn require_may_receive(
+    ctx: &TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+) -> Result<(), ExecError> {
+    let token = load_token(ctx, symbol)?;
+    require_may_hold(ctx, &token, symbol, who)
+}
+
+/// Whether `via` may create or destroy units of `symbol` (see [`issue`] and [`retire`]), for
+/// callers that check it before anything else.
+pub(crate) fn require_supply_authority(
+    ctx: &TxContext<'_, '_>,
+    symbol: &Name,
+    via: Via<'_>,
+) -> Result<(), ExecError> {
+    let token = load_token(ctx, symbol)?;
+    require_may_change_supply(&token, symbol, via)
+}
+
+/// Credits `amount` of `symbol` to `who` on the authority of a token or market operation.
 pub(crate) fn credit(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+    amount: u128,
+) -> Result<(), ExecError> {
+    credit_via(ctx, symbol, who, amount, Via::Direct)
+}
+
+/// Debits `amount` of `symbol` from `who` on the authority of a token or market operation.
+pub(crate) fn debit(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+    amount: u128,
+) -> Result<(), ExecError> {
+    debit_via(ctx, symbol, who, amount, Via::Direct)
+}
+
+/// Credits `amount` of `symbol` to `who`: the token's policies, then freezing, then overflow.
+pub(crate) fn credit_via(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+    amount: u128,
+    via: Via<'_>,
+) -> Result<(), ExecError> {
+    let token = load_token(ctx, symbol)?;
+    require_may_move(&token, symbol, via)?;
+    require_may_hold(ctx, &token, symbol, who)?;
+    add_to_balance(ctx, symbol, who, amount)
+}
+
+/// Debits `amount` of `symbol` from `who`: the token's controller, then freezing, then the
+/// balance.
+pub(crate) fn debit_via(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    who: &AccountId,
+    amount: u128,
+    via: Via<'_>,
+) -> Result<(), ExecError> {
+    let token = load_token(ctx, symbol)?;
+    require_may_move(&token, symbol, via)?;
+    take_from_balance(ctx, symbol, who, amount)
+}
+
+/// Credits a balance once the policies allowed it.
+fn add_to_balance(
     ctx: &mut TxContext<'_, '_>,
     symbol: &Name,
     who: &AccountId,
@@ -120,7 +289,8 @@ pub(crate) fn credit(
     set_balance(ctx, symbol, who, old, new)
 }
 
-pub(crate) fn debit(
+/// Debits a balance once the policies allowed it.
+fn take_from_balance(
     ctx: &mut TxContext<'_, '_>,
     symbol: &Name,
     who: &AccountId,
@@ -137,40 +307,31 @@ pub(crate) fn debit(
     set_balance(ctx, symbol, who, old, new)
 }
 
-pub(crate) fn define(ctx: &mut TxContext<'_, '_>, op: &DefineToken) -> Result<(), ExecError> {
-    let key = StateKey::Token(op.symbol.clone());
-    if ctx.exists(&key)? {
-        return Err(ExecError::tx(
-            ErrorCode::AlreadyExists,
-            format!("token {} is already defined", op.symbol),
-        ));
+/// The attributes of a supply event, naming the instance when an effect caused it.
+fn supply_event(symbol: &Name, amount: u128, via: Via<'_>) -> Vec<(&'static str, String)> {
+    let mut attributes = vec![
+        ("symbol", symbol.to_string()),
+        ("amount", amount.to_string()),
+    ];
+    if let Via::Instance { id, .. } = via {
+        attributes.push(("instance", id.to_string()));
     }
-    let token = Token {
-        display_name: op.display_name.clone(),
-        decimals: op.decimals,
-        issuer: ctx.signer,
-        max_supply: op.max_supply,
-        supply: Amount(0),
-    };
-    ctx.put(&key, &token);
-    ctx.emit(
-        "token.defined",
-        vec![ctx.signer],
-        vec![("symbol", op.symbol.to_string())],
-    );
-    Ok(())
+    attributes
 }
 
-pub(crate) fn mint(ctx: &mut TxContext<'_, '_>, op: &Mint) -> Result<(), ExecError> {
-    let amount = positive(op.amount)?;
-    let mut token = load_token(ctx, &op.symbol)?;
-    if token.issuer != ctx.signer {
-        return Err(ExecError::tx(
-            ErrorCode::Unauthorized,
-            format!("only the issuer {} can mint {}", token.issuer, op.symbol),
-        ));
-    }
-    require_registered(ctx, &op.to)?;
+/// Creates `amount` units of `symbol` on `to`'s balance. The caller checked who may mint a
+/// token without a controller (its issuer); the policies and the cap are checked here.
+pub(crate) fn issue(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    to: &AccountId,
+    amount: u128,
+    via: Via<'_>,
+) -> Result<(), ExecError> {
+    let mut token = load_token(ctx, symbol)?;
+    require_may_change_supply(&token, symbol, via)?;
+    require_registered(ctx, to)?;
+    require_may_hold(ctx, &token, symbol, to)?;
     let supply = token
         .supply
         .0
@@ -185,17 +346,114 @@ pub(crate) fn mint(ctx: &mut TxContext<'_, '_>, op: &Mint) -> Result<(), ExecErr
         ));
     }
     token.supply = Amount(supply);
-    credit(ctx, &op.symbol, &op.to, amount)?;
-    ctx.put(&StateKey::Token(op.symbol.clone()), &token);
+    add_to_balance(ctx, symbol, to, amount)?;
+    ctx.put(&StateKey::Token(symbol.clone()), &token);
+    ctx.emit("token.minted", vec![*to], supply_event(symbol, amount, via));
+    Ok(())
+}
+
+/// Destroys `amount` units of `symbol` from `from`'s balance. The caller checked that `from`
+/// agreed (it signed).
+pub(crate) fn retire(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    from: &AccountId,
+    amount: u128,
+    via: Via<'_>,
+) -> Result<(), ExecError> {
+    let mut token = load_token(ctx, symbol)?;
+    require_may_change_supply(&token, symbol, via)?;
+    take_from_balance(ctx, symbol, from, amount)?;
+    // Supply >= any single balance, so this cannot underflow unless state is corrupt.
+    token.supply = Amount(
+        token
+            .supply
+            .0
+            .checked_sub(amount)
+            .ok_or_else(|| ExecError::Fatal(format!("supply of {symbol} below a balance")))?,
+    );
+    ctx.put(&StateKey::Token(symbol.clone()), &token);
     ctx.emit(
-        "token.minted",
-        vec![op.to],
-        vec![
-            ("symbol", op.symbol.to_string()),
-            ("amount", amount.to_string()),
-        ],
+        "token.burned",
+        vec![*from],
+        supply_event(symbol, amount, via),
     );
     Ok(())
+}
+
+/// Whether some version of template `id` is deployed (see [`CONTROLLER_VERSIONS_LOOKED_UP`]).
+fn template_deployed(ctx: &TxContext<'_, '_>, id: &Name) -> Result<bool, ExecError> {
+    for version in 0..CONTROLLER_VERSIONS_LOOKED_UP {
+        if ctx.exists(&StateKey::Template(id.clone(), version))? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub(crate) fn define(ctx: &mut TxContext<'_, '_>, op: &DefineToken) -> Result<(), ExecError> {
+    let key = StateKey::Token(op.symbol.clone());
+    if ctx.exists(&key)? {
+        return Err(ExecError::tx(
+            ErrorCode::AlreadyExists,
+            format!("token {} is already defined", op.symbol),
+        ));
+    }
+    // A typo in a policy would lock the token for good: nothing could ever mint it, or
+    // nobody could ever hold it.
+    if let Some(template) = &op.controller
+        && !template_deployed(ctx, template)?
+    {
+        return Err(ExecError::tx(
+            ErrorCode::NotFound,
+            format!(
+                "controller template {template} is not deployed (none of its versions 0 to {} \
+                 exists)",
+                CONTROLLER_VERSIONS_LOOKED_UP - 1
+            ),
+        ));
+    }
+    if let Some(role) = &op.holder_role
+        && !ctx.exists(&StateKey::Role(role.clone()))?
+    {
+        return Err(ExecError::tx(
+            ErrorCode::NotFound,
+            format!("holder role {role} is not defined on this chain"),
+        ));
+    }
+    let token = Token {
+        display_name: op.display_name.clone(),
+        decimals: op.decimals,
+        issuer: ctx.signer,
+        max_supply: op.max_supply,
+        supply: Amount(0),
+        controller: op.controller.clone(),
+        holder_role: op.holder_role.clone(),
+    };
+    ctx.put(&key, &token);
+    let mut attributes = vec![("symbol", op.symbol.to_string())];
+    if let Some(template) = &op.controller {
+        attributes.push(("controller", template.to_string()));
+    }
+    if let Some(role) = &op.holder_role {
+        attributes.push(("holder_role", role.to_string()));
+    }
+    ctx.emit("token.defined", vec![ctx.signer], attributes);
+    Ok(())
+}
+
+pub(crate) fn mint(ctx: &mut TxContext<'_, '_>, op: &Mint) -> Result<(), ExecError> {
+    let amount = positive(op.amount)?;
+    let token = load_token(ctx, &op.symbol)?;
+    // The controller's refusal first: for a controlled token not even the issuer mints.
+    require_may_change_supply(&token, &op.symbol, Via::Direct)?;
+    if token.issuer != ctx.signer {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("only the issuer {} can mint {}", token.issuer, op.symbol),
+        ));
+    }
+    issue(ctx, &op.symbol, &op.to, amount, Via::Direct)
 }
 
 pub(crate) fn transfer(ctx: &mut TxContext<'_, '_>, op: &Transfer) -> Result<(), ExecError> {
@@ -218,31 +476,13 @@ pub(crate) fn transfer(ctx: &mut TxContext<'_, '_>, op: &Transfer) -> Result<(),
 
 pub(crate) fn burn(ctx: &mut TxContext<'_, '_>, op: &Burn) -> Result<(), ExecError> {
     let amount = positive(op.amount)?;
-    let mut token = load_token(ctx, &op.symbol)?;
     let from = ctx.signer;
-    debit(ctx, &op.symbol, &from, amount)?;
-    // Supply >= any single balance, so this cannot underflow unless state is corrupt.
-    token.supply =
-        Amount(
-            token.supply.0.checked_sub(amount).ok_or_else(|| {
-                ExecError::Fatal(format!("supply of {} below a balance", op.symbol))
-            })?,
-        );
-    ctx.put(&StateKey::Token(op.symbol.clone()), &token);
-    ctx.emit(
-        "token.burned",
-        vec![from],
-        vec![
-            ("symbol", op.symbol.to_string()),
-            ("amount", amount.to_string()),
-        ],
-    );
-    Ok(())
+    retire(ctx, &op.symbol, &from, amount, Via::Direct)
 }
 
 pub(crate) fn hold(ctx: &mut TxContext<'_, '_>, op: &Hold) -> Result<(), ExecError> {
     let amount = positive(op.amount)?;
-    load_token(ctx, &op.symbol)?;
+    let token = load_token(ctx, &op.symbol)?;
     require_registered(ctx, &op.beneficiary)?;
     if let Some(arbiter) = &op.arbiter {
         require_registered(ctx, arbiter)?;
@@ -262,6 +502,8 @@ pub(crate) fn hold(ctx: &mut TxContext<'_, '_>, op: &Hold) -> Result<(), ExecErr
     }
     let holder = ctx.signer;
     debit(ctx, &op.symbol, &holder, amount)?;
+    // Fail now rather than leave escrow that could only go back.
+    require_may_hold(ctx, &token, &op.symbol, &op.beneficiary)?;
     let record = model::Hold {
         holder,
         symbol: op.symbol.clone(),
@@ -301,19 +543,21 @@ fn load_hold(ctx: &TxContext<'_, '_>, id: &Name) -> Result<model::Hold, ExecErro
 
 /// Ends a hold whose settlement was authorized by the caller: pays it to the beneficiary
 /// (`release`) or back to the holder, deletes it and emits the event. Shared by the token
-/// operations and workflow effects, so both settle holds the same way.
+/// operations and workflow effects, so both settle holds the same way (and under the same
+/// token policies).
 pub(crate) fn settle_hold(
     ctx: &mut TxContext<'_, '_>,
     id: &Name,
     hold: &model::Hold,
     release: bool,
+    via: Via<'_>,
 ) -> Result<(), ExecError> {
     let (to, topic) = if release {
         (hold.beneficiary, "token.hold_released")
     } else {
         (hold.holder, "token.hold_cancelled")
     };
-    credit(ctx, &hold.symbol, &to, hold.amount.0)?;
+    credit_via(ctx, &hold.symbol, &to, hold.amount.0, via)?;
     ctx.delete(&StateKey::Hold(id.clone()));
     ctx.emit(
         topic,
@@ -335,7 +579,7 @@ pub(crate) fn release_hold(ctx: &mut TxContext<'_, '_>, op: &ReleaseHold) -> Res
             format!("only the holder or the arbiter can release hold {}", op.id),
         ));
     }
-    settle_hold(ctx, &op.id, &hold, true)
+    settle_hold(ctx, &op.id, &hold, true, Via::Direct)
 }
 
 pub(crate) fn cancel_hold(ctx: &mut TxContext<'_, '_>, op: &CancelHold) -> Result<(), ExecError> {
@@ -353,7 +597,7 @@ pub(crate) fn cancel_hold(ctx: &mut TxContext<'_, '_>, op: &CancelHold) -> Resul
             ),
         ));
     }
-    settle_hold(ctx, &op.id, &hold, false)
+    settle_hold(ctx, &op.id, &hold, false, Via::Direct)
 }
 
 pub(crate) fn set_frozen(ctx: &mut TxContext<'_, '_>, op: &SetFrozen) -> Result<(), ExecError> {

@@ -16,8 +16,10 @@
 //! - A transition with a deadline is refused once `now` reaches its timestamp parameter;
 //!   from then on its `on_expiry` transition may be taken by any registered signer holding
 //!   `workflow.transition` (its `by` is waived; its approvals and guard still apply).
-//! - Effects that move a party's tokens or assets (`transfer`, `hold`, `transfer_asset`,
-//!   `retire_asset`) need that party's signature on the transaction.
+//! - Effects that move a party's tokens or assets (`transfer`, `hold`, `burn`,
+//!   `transfer_asset`, `retire_asset`) need that party's signature on the transaction.
+//! - Token effects run under the token module's policies on the instance's authority
+//!   ([`token::Via::Instance`]): `mint` and `burn` only for tokens this template controls.
 //! - Escrow holds are stored as token holds named `<instance>.<hold id>`.
 //! - After a transition lands, automatic transitions are tried in declaration order: the
 //!   first leaving the current state whose guard holds fires, then the search starts again,
@@ -572,6 +574,15 @@ impl Run<'_> {
         })
     }
 
+    /// The authority token effects act on: this instance, its template and its creator.
+    fn via(&self) -> token::Via<'_> {
+        token::Via::Instance {
+            id: self.id,
+            template: &self.instance.template,
+            creator: self.instance.created_by,
+        }
+    }
+
     /// Every account events about the instance name: the bound ones and the actor.
     fn event_accounts(&self) -> Vec<AccountId> {
         let mut accounts = self.instance.bound_accounts();
@@ -720,8 +731,8 @@ fn apply_effect(
             let amount = run.amount(amount)?;
             load_token(ctx, &symbol)?;
             require_signed(ctx, &from, "the transfer debits it")?;
-            token::debit(ctx, &symbol, &from, amount)?;
-            token::credit(ctx, &symbol, &to, amount)?;
+            token::debit_via(ctx, &symbol, &from, amount, run.via())?;
+            token::credit_via(ctx, &symbol, &to, amount, run.via())?;
             ctx.emit(
                 "token.transfer",
                 vec![from, to],
@@ -752,7 +763,8 @@ fn apply_effect(
                 ));
             }
             require_signed(ctx, &holder, "the hold debits it")?;
-            token::debit(ctx, &symbol, &holder, amount)?;
+            token::debit_via(ctx, &symbol, &holder, amount, run.via())?;
+            token::require_may_receive(ctx, &symbol, &beneficiary)?;
             let record = model::Hold {
                 holder,
                 symbol: symbol.clone(),
@@ -781,7 +793,29 @@ fn apply_effect(
             let hold = ctx
                 .get::<model::Hold>(&key)?
                 .ok_or_else(|| not_found(format!("hold {hold_id} does not exist")))?;
-            token::settle_hold(ctx, &hold_id, &hold, release)?;
+            token::settle_hold(ctx, &hold_id, &hold, release, run.via())?;
+        }
+        Effect::Mint {
+            token: t,
+            to,
+            amount,
+        } => {
+            let symbol = run.name_ref(t)?;
+            let to = run.party(ctx, to)?;
+            let amount = run.amount(amount)?;
+            token::issue(ctx, &symbol, &to, amount, run.via())?;
+        }
+        Effect::Burn {
+            token: t,
+            from,
+            amount,
+        } => {
+            let symbol = run.name_ref(t)?;
+            let from = run.party(ctx, from)?;
+            let amount = run.amount(amount)?;
+            token::require_supply_authority(ctx, &symbol, run.via())?;
+            require_signed(ctx, &from, "the burn debits it")?;
+            token::retire(ctx, &symbol, &from, amount, run.via())?;
         }
         Effect::TransferAsset { asset, to } => {
             let id = run.value_name(&asset.0)?;

@@ -564,6 +564,20 @@ pub enum Effect {
     /// Requires `account` to hold `role` in this instance (bound to it, or, for an open
     /// role, holding its ledger role): e.g. that a payee passed KYC.
     RequireRole { role: Name, account: PartyRef },
+    /// Creates `amount` new units of `token` on the account of `to`. Only for a token whose
+    /// `controller` is this template (and this instance was created by the token's issuer).
+    Mint {
+        token: NameRef,
+        to: PartyRef,
+        amount: AmountRef,
+    },
+    /// Destroys `amount` units of `token` held by the account of `from`, who must sign. Only
+    /// for a token whose `controller` is this template, as `mint`.
+    Burn {
+        token: NameRef,
+        from: PartyRef,
+        amount: AmountRef,
+    },
 }
 
 impl Effect {
@@ -583,6 +597,8 @@ impl Effect {
             Self::Grant { .. } => "grant",
             Self::Revoke { .. } => "revoke",
             Self::RequireRole { .. } => "require_role",
+            Self::Mint { .. } => "mint",
+            Self::Burn { .. } => "burn",
         }
     }
 }

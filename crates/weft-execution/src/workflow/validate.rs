@@ -594,6 +594,20 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                     c.role(role, format!("{at}.role"));
                     c.party_ref(account, format!("{at}.account"));
                 }
+                Effect::Mint { token, to, amount } => {
+                    c.name_ref(token, ParamType::Token, format!("{at}.token"), "a token");
+                    c.party_ref(to, format!("{at}.to"));
+                    c.amount_ref(amount, format!("{at}.amount"));
+                }
+                Effect::Burn {
+                    token,
+                    from,
+                    amount,
+                } => {
+                    c.name_ref(token, ParamType::Token, format!("{at}.token"), "a token");
+                    c.party_ref(from, format!("{at}.from"));
+                    c.amount_ref(amount, format!("{at}.amount"));
+                }
             }
         }
         c.inputs = None;
