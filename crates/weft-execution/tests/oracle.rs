@@ -222,6 +222,7 @@ fn register_feed(id: &str, device: &AccountId) -> Operation {
         unit: "Cel".into(),
         scale: 1,
         device: *device,
+        issues: None,
     })
 }
 
@@ -289,6 +290,7 @@ fn register_and_post_with_exact_state_and_events() {
         last: None,
         window: vec![],
         thresholds: BTreeMap::new(),
+        issues: None,
     };
     assert_eq!(w.feed("fridge-1"), registered);
 
@@ -654,6 +656,7 @@ fn every_refusal_has_its_code_and_changes_nothing() {
         unit: "Cel".into(),
         scale: MAX_FEED_SCALE + 1,
         device: device.account(),
+        issues: None,
     };
     let too_fine = Operation::RegisterFeed(scaled.clone());
     assert!(too_fine.check_limits().is_err(), "refused when decoded too");

@@ -164,6 +164,7 @@ pub(crate) fn define(ctx: &mut TxContext<'_, '_>, op: &DefineToken) -> Result<()
 pub(crate) fn mint(ctx: &mut TxContext<'_, '_>, op: &Mint) -> Result<(), ExecError> {
     let amount = positive(op.amount)?;
     let mut token = load_token(ctx, &op.symbol)?;
+    super::oracle::require_not_metered(ctx, &op.symbol)?;
     if token.issuer != ctx.signer {
         return Err(ExecError::tx(
             ErrorCode::Unauthorized,
@@ -193,6 +194,44 @@ pub(crate) fn mint(ctx: &mut TxContext<'_, '_>, op: &Mint) -> Result<(), ExecErr
         vec![
             ("symbol", op.symbol.to_string()),
             ("amount", amount.to_string()),
+        ],
+    );
+    Ok(())
+}
+
+/// Mints `amount` of `symbol` to `to` for a meter reading (the oracle module checked the
+/// reading): the supply cap, freezes and overflow apply as for a mint by the issuer.
+pub(crate) fn issue(
+    ctx: &mut TxContext<'_, '_>,
+    symbol: &Name,
+    to: &AccountId,
+    amount: u128,
+    feed: &Name,
+) -> Result<(), ExecError> {
+    let mut token = load_token(ctx, symbol)?;
+    let supply = token
+        .supply
+        .0
+        .checked_add(amount)
+        .ok_or_else(|| ExecError::tx(ErrorCode::Overflow, "supply would overflow"))?;
+    if let Some(max) = token.max_supply
+        && supply > max.0
+    {
+        return Err(ExecError::tx(
+            ErrorCode::SupplyExceeded,
+            format!("supply would reach {supply}, cap is {max}"),
+        ));
+    }
+    token.supply = Amount(supply);
+    credit(ctx, symbol, to, amount)?;
+    ctx.put(&StateKey::Token(symbol.clone()), &token);
+    ctx.emit(
+        "token.minted",
+        vec![*to],
+        vec![
+            ("symbol", symbol.to_string()),
+            ("amount", amount.to_string()),
+            ("feed", feed.to_string()),
         ],
     );
     Ok(())
