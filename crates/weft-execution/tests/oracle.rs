@@ -1684,7 +1684,8 @@ proptest! {
                 }
                 HookStep::Finish(i) if !lots.is_empty() => {
                     let i = i % lots.len();
-                    let can = !finished.contains(&i) && !(breached && lots[i].1);
+                    let fired = breached && lots[i].1;
+                    let can = !finished.contains(&i) && !fired;
                     let receipt = w.step(&lots[i].0.clone(), "finish", &[]);
                     prop_assert_eq!(receipt.status == TxStatus::Success, can);
                     if can {
@@ -1721,4 +1722,45 @@ proptest! {
         watching.sort();
         prop_assert_eq!(w.watchers("logger-1"), watching);
     }
+}
+
+#[test]
+fn deploying_a_bad_on_breach_is_refused_with_its_line_and_column() {
+    let mut w = Hooks::new();
+    let op = w.operator.clone();
+    let source = WATCHED.replace("feed: $logger", "feed: $armed");
+    let line = 1 + source
+        .lines()
+        .position(|l| l.contains("on_breach"))
+        .unwrap();
+    let column = 1 + source
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("$armed")
+        .unwrap();
+    let tx = w.tx(
+        &[&op],
+        vec![Operation::DeployTemplate(DeployTemplate {
+            source: source.clone(),
+        })],
+    );
+    match check_transaction(&w.state, &w.ctx(), &tx) {
+        Err(ExecError::Tx(e)) => {
+            assert_eq!(e.code, ErrorCode::InvalidArgument);
+            assert!(
+                e.message.contains(&format!("{line}:{column}: "))
+                    && e.message.contains("BadOnBreach"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("accepted: {other:?}"),
+    }
+    w.refused(
+        "a watched feed that is not a string parameter",
+        &[&op],
+        vec![Operation::DeployTemplate(DeployTemplate { source })],
+        ErrorCode::InvalidArgument,
+    );
 }
