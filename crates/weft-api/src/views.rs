@@ -55,7 +55,7 @@ fn decode<T: borsh::BorshDeserialize + serde::Serialize>(bytes: &[u8]) -> Option
 /// The JSON form of a state value, when its key's type is known.
 pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> {
     match key {
-        StateKey::Height | StateKey::Nonce(_) => decode::<u64>(bytes),
+        StateKey::Height | StateKey::Nonce(_) | StateKey::TokenMeters(_) => decode::<u64>(bytes),
         StateKey::ChainId => decode::<Name>(bytes),
         StateKey::Validators => decode::<Vec<AccountId>>(bytes),
         StateKey::Organization(_) => decode::<Organization>(bytes),
@@ -63,7 +63,7 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::Account(_) => decode::<Account>(bytes),
         StateKey::Token(_) => decode::<Token>(bytes),
         StateKey::Balance(..) => decode::<Amount>(bytes),
-        StateKey::Holdings(_) => decode::<BTreeSet<Name>>(bytes),
+        StateKey::Holdings(_) | StateKey::FeedWatchers(_) => decode::<BTreeSet<Name>>(bytes),
         StateKey::Asset(_) => decode::<weft_execution::model::Asset>(bytes),
         StateKey::Hold(_) => decode::<Hold>(bytes),
         StateKey::Frozen(..) => decode::<bool>(bytes),

@@ -22,7 +22,7 @@ use weft_types::{
     decode_bounded, encode, limits,
 };
 use weft_types::{CreateInstance, DeployTemplate, Transition as WorkflowTransition};
-use weft_types::{PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
+use weft_types::{FeedIssuance, PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
 
 fn name(s: &str) -> Name {
     Name::new(s).unwrap()
@@ -187,6 +187,18 @@ fn sample_app_tx() -> SignedTransaction {
                 unit: "Cel".into(),
                 scale: 1,
                 device: b.account(),
+                issues: None,
+            }),
+            Operation::RegisterFeed(RegisterFeed {
+                id: name("meter-1"),
+                kind: name("energy-exported"),
+                unit: "kWh".into(),
+                scale: 1,
+                device: b.account(),
+                issues: Some(FeedIssuance {
+                    token: name("kwh"),
+                    to: a.account(),
+                }),
             }),
             Operation::PostReading(PostReading {
                 feed: name("fridge-1"),

@@ -8,6 +8,12 @@ use weft_types::{AccountId, Event};
 
 use crate::{ExecError, keys::StateKey, overlay::Overlay};
 
+/// The transaction's writes and event count at one point (see [`TxContext::savepoint`]).
+pub(crate) struct Savepoint {
+    writes: weft_types::state::WriteSet,
+    events: usize,
+}
+
 pub(crate) struct TxContext<'o, 'a> {
     state: &'o mut Overlay<'a>,
     pub(crate) signer: AccountId,
@@ -66,6 +72,26 @@ impl<'o, 'a> TxContext<'o, 'a> {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
         });
+    }
+
+    /// How many events the transaction emitted so far.
+    pub(crate) fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// A point to come back to: a step the ledger takes on its own (an `on_breach`
+    /// transition) may fail without failing the operation that triggered it.
+    pub(crate) fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            writes: self.state.tx_writes(),
+            events: self.events.len(),
+        }
+    }
+
+    /// Undoes every write and event since `saved` was taken.
+    pub(crate) fn rollback_to(&mut self, saved: Savepoint) {
+        self.state.restore_tx(saved.writes);
+        self.events.truncate(saved.events);
     }
 
     pub(crate) fn take_events(&mut self) -> Vec<Event> {

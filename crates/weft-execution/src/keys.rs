@@ -26,6 +26,9 @@ pub enum StateKey {
     Nonce(AccountId),
     /// A token definition and its supply.
     Token(Name),
+    /// Present when a token is meter-backed: how many feeds issue it (their readings are its
+    /// only source; direct mints are refused).
+    TokenMeters(Name),
     /// One account's balance of one token.
     Balance(Name, AccountId),
     /// The set of tokens an account holds a non-zero balance of.
@@ -44,6 +47,9 @@ pub enum StateKey {
     Market(Name),
     /// An oracle feed: its device, latest readings and thresholds.
     Feed(Name),
+    /// The unfinished workflow instances that watch a feed (an `on_breach` transition names
+    /// it), sorted by id: whom a breach of the feed may move.
+    FeedWatchers(Name),
     /// A captured EPCIS event.
     EpcisEvent(Name),
     /// The EPCIS events naming an asset, oldest first.
@@ -66,7 +72,7 @@ impl StateKey {
             Self::Role(_) => "role",
             Self::Account(_) => "account",
             Self::Nonce(_) => "nonce",
-            Self::Token(_) => "token",
+            Self::Token(_) | Self::TokenMeters(_) => "token",
             Self::Balance(..) => "balance",
             Self::Holdings(_) => "holdings",
             Self::Asset(_) => "asset",
@@ -76,6 +82,7 @@ impl StateKey {
             Self::Rfq(_) => "rfq",
             Self::Market(_) => "market",
             Self::Feed(_) => "feed",
+            Self::FeedWatchers(_) => "feed-watchers",
             Self::EpcisEvent(_) | Self::EpcisTrail(_) | Self::ContainedIn(_) => "epcis",
             Self::Template(..) => "template",
             Self::Instance(_) => "instance",
@@ -99,6 +106,7 @@ impl fmt::Display for StateKey {
             Self::Account(a) => write!(f, "account/{a}"),
             Self::Nonce(a) => write!(f, "nonce/{a}"),
             Self::Token(n) => write!(f, "token/{n}"),
+            Self::TokenMeters(n) => write!(f, "token/{n}/meters"),
             Self::Balance(n, a) => write!(f, "balance/{n}/{a}"),
             Self::Holdings(a) => write!(f, "holdings/{a}"),
             Self::Asset(n) => write!(f, "asset/{n}"),
@@ -108,6 +116,7 @@ impl fmt::Display for StateKey {
             Self::Rfq(n) => write!(f, "rfq/{n}"),
             Self::Market(n) => write!(f, "market/{n}"),
             Self::Feed(n) => write!(f, "feed/{n}"),
+            Self::FeedWatchers(n) => write!(f, "feed-watchers/{n}"),
             Self::EpcisEvent(n) => write!(f, "epcis/event/{n}"),
             Self::EpcisTrail(n) => write!(f, "epcis/trail/{n}"),
             Self::ContainedIn(n) => write!(f, "epcis/contained-in/{n}"),
@@ -145,6 +154,7 @@ impl FromStr for StateKey {
             ["account", a] => Self::Account(account(a)?),
             ["nonce", a] => Self::Nonce(account(a)?),
             ["token", n] => Self::Token(name(n)?),
+            ["token", n, "meters"] => Self::TokenMeters(name(n)?),
             ["balance", n, a] => Self::Balance(name(n)?, account(a)?),
             ["holdings", a] => Self::Holdings(account(a)?),
             ["asset", n] => Self::Asset(name(n)?),
@@ -154,6 +164,7 @@ impl FromStr for StateKey {
             ["rfq", n] => Self::Rfq(name(n)?),
             ["market", n] => Self::Market(name(n)?),
             ["feed", n] => Self::Feed(name(n)?),
+            ["feed-watchers", n] => Self::FeedWatchers(name(n)?),
             ["epcis", "event", n] => Self::EpcisEvent(name(n)?),
             ["epcis", "trail", n] => Self::EpcisTrail(name(n)?),
             ["epcis", "contained-in", n] => Self::ContainedIn(name(n)?),
@@ -181,6 +192,7 @@ mod tests {
             StateKey::Account(a),
             StateKey::Nonce(a),
             StateKey::Token(usd.clone()),
+            StateKey::TokenMeters(usd.clone()),
             StateKey::Balance(usd.clone(), a),
             StateKey::Holdings(a),
             StateKey::Asset(usd.clone()),
@@ -190,6 +202,7 @@ mod tests {
             StateKey::Rfq(usd.clone()),
             StateKey::Market(usd.clone()),
             StateKey::Feed(usd.clone()),
+            StateKey::FeedWatchers(usd.clone()),
             StateKey::EpcisEvent(usd.clone()),
             StateKey::EpcisTrail(usd.clone()),
             StateKey::ContainedIn(usd.clone()),
@@ -209,6 +222,9 @@ mod tests {
             "asset/usd/extra",
             "asset/USD",
             "feed/usd/extra",
+            "token/usd/meter",
+            "feed-watchers/usd/extra",
+            "feed-watchers/USD",
             "template/usd",
             "template/usd/01",
             "template/usd/+1",

@@ -211,6 +211,8 @@ pub struct Feed {
     /// The latest accepted readings, oldest first, at most [`Feed::WINDOW`].
     pub window: Vec<Reading>,
     pub thresholds: std::collections::BTreeMap<Name, Threshold>,
+    /// For a meter that issues a token: what it issues, to whom, and how much so far.
+    pub issues: Option<MeterIssuance>,
 }
 
 impl Feed {
@@ -218,6 +220,19 @@ impl Feed {
     pub const WINDOW: usize = 16;
     /// Most thresholds on one feed.
     pub const MAX_THRESHOLDS: usize = 16;
+    /// Most unfinished workflow instances watching one feed: a breach moves each of them in
+    /// the reading's transaction, so their number bounds that transaction's work.
+    pub const MAX_WATCHERS: usize = 32;
+}
+
+/// A meter feed's issuance: its readings are cumulative counters in `token`'s smallest unit;
+/// each accepted reading mints its increase over the previous one to `to`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct MeterIssuance {
+    pub token: Name,
+    pub to: AccountId,
+    /// Minted so far: the last counter minus the first (the first reading is the baseline).
+    pub issued: Amount,
 }
 
 /// A captured EPCIS event, as recorded.
@@ -456,6 +471,24 @@ pub struct HistoryEntry {
     pub automatic: bool,
     /// Role grants and revocations and parameter changes, in effect order.
     pub changes: Vec<InstanceChange>,
+    /// What made the ledger take the step, for a step no account took (`on_breach`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<StepCause>,
+}
+
+/// Why the ledger took a step by itself.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StepCause {
+    /// A reading of `feed` breached `threshold` for the first time.
+    Breach {
+        feed: Name,
+        threshold: Name,
+        value: i64,
+        observed_at_ms: u64,
+        /// The block that recorded the reading.
+        height: u64,
+    },
 }
 
 /// A running (or finished) instance of a template version.

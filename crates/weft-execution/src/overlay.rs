@@ -62,6 +62,16 @@ impl<'a> Overlay<'a> {
         self.block.extend(tx);
     }
 
+    /// The transaction's writes so far, to go back to with [`Overlay::restore_tx`].
+    pub(crate) fn tx_writes(&self) -> WriteSet {
+        self.tx.clone()
+    }
+
+    /// Drops the transaction's writes made since `saved` was taken.
+    pub(crate) fn restore_tx(&mut self, saved: WriteSet) {
+        self.tx = saved;
+    }
+
     pub(crate) fn rollback_tx(&mut self) {
         self.tx.clear();
     }

@@ -13,7 +13,8 @@
 //!   freezes are visible to that account and to members of its organization; a hold to its
 //!   holder, beneficiary and arbiter (and, for a workflow escrow, to the instance's readers);
 //!   a document to its owner and parties; a workflow instance to the accounts bound to the
-//!   roles its template's `visibility` names (and its creator). Every other record (assets
+//!   roles its template's `visibility` names (and its creator); the watchers of a feed (the
+//!   instances a breach may move) to the feed's owner. Every other record (assets
 //!   and their provenance, market and oracle records) is visible to every member.
 //!
 //! Decisions read the current state (today's roles and bindings decide, also for historical
@@ -26,7 +27,7 @@ use weft_types::{
 
 use crate::{
     keys::StateKey,
-    model::{Account, Document, Hold, Instance, Role, TemplateRecord},
+    model::{Account, Document, Feed, Hold, Instance, Role, TemplateRecord},
 };
 
 /// The role whose permissions a client that did not sign in gets.
@@ -50,6 +51,7 @@ pub const READ_KINDS: &[&str] = &[
     "rfq",
     "market",
     "feed",
+    "feed-watchers",
     "epcis",
     "template",
     "instance",
@@ -198,6 +200,14 @@ impl Viewer {
                 None => self.member.is_some(),
             },
             StateKey::Instance(id) => self.may_read_instance(state, id)?,
+            // The index names instances, some of them private: only the feed's owner (whose
+            // device's readings move them) and its organization read it.
+            StateKey::FeedWatchers(feed) => {
+                match get::<Feed>(state, &StateKey::Feed(feed.clone()))? {
+                    Some(f) => self.is_or_colleague_of(state, &f.owner)?,
+                    None => self.member.is_some(),
+                }
+            }
             _ => self.member.is_some(),
         };
         Ok(if allowed {
@@ -301,6 +311,8 @@ mod tests {
             StateKey::Rfq(n.clone()),
             StateKey::Market(n.clone()),
             StateKey::Feed(n.clone()),
+            StateKey::FeedWatchers(n.clone()),
+            StateKey::TokenMeters(n.clone()),
             StateKey::EpcisEvent(n.clone()),
             StateKey::Template(n.clone(), 1),
             StateKey::Instance(n.clone()),

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use weft_execution::workflow::{
-    Approvals, Effect, Guard, GuardError, GuardValue, Template, TemplateError,
+    Approvals, Effect, Guard, GuardError, GuardValue, NameRef, Template, TemplateError,
     TemplateErrorKind as Kind, load_yaml, parse_yaml,
 };
 
@@ -986,4 +986,121 @@ fn instance_parameters_are_names() {
         t.parameters[&weft_types::Name::new("parent").unwrap()].to_string(),
         "instance"
     );
+}
+
+// ---- on_breach: transitions the ledger takes on a feed's first breach ----
+
+#[test]
+fn on_breach_needs_no_by_and_names_a_feed_or_a_string_parameter() {
+    let t = parse_yaml(&with_line(
+        22,
+        "    on_breach: { feed: $note, threshold: cold-chain }",
+    ))
+    .unwrap();
+    let b = t.transitions[0].on_breach.as_ref().unwrap();
+    assert_eq!(
+        b.feed,
+        NameRef::Param(weft_types::Name::new("note").unwrap())
+    );
+    assert_eq!(b.threshold.as_str(), "cold-chain");
+    assert!(t.transitions[0].by.is_empty());
+    let t = parse_yaml(&with_line(
+        22,
+        "    by: a\n    on_breach: { feed: fridge-1, threshold: cold }",
+    ))
+    .unwrap();
+    let b = t.transitions[0].on_breach.as_ref().unwrap();
+    assert_eq!(
+        b.feed,
+        NameRef::Literal(weft_types::Name::new("fridge-1").unwrap())
+    );
+    assert_eq!(t.transitions[0].by.len(), 1, "others may take it too");
+    // Round trip through the on-chain and JSON forms.
+    let bytes = borsh::to_vec(&t).unwrap();
+    assert_eq!(borsh::from_slice::<Template>(&bytes).unwrap(), t);
+    let json = serde_json::to_string(&t).unwrap();
+    assert_eq!(serde_json::from_str::<Template>(&json).unwrap(), t);
+}
+
+#[test]
+fn on_breach_feed_of_the_wrong_type() {
+    let e = rejected(
+        &with_line(22, "    on_breach: { feed: $amt, threshold: cold }"),
+        Kind::BadOnBreach,
+        22,
+    );
+    assert_eq!(e.path, "transitions[0].on_breach.feed");
+    assert_eq!(e.column, 24, "points at `$amt`");
+    assert!(e.message.contains("string"), "{}", e.message);
+}
+
+#[test]
+fn on_breach_feed_of_an_unknown_parameter() {
+    let e = rejected(
+        &with_line(22, "    on_breach: { feed: $logger, threshold: cold }"),
+        Kind::UnknownParameter,
+        22,
+    );
+    assert_eq!(e.path, "transitions[0].on_breach.feed");
+}
+
+#[test]
+fn on_breach_with_inputs_approvals_or_auto() {
+    let e = rejected(
+        &with_line(
+            22,
+            "    on_breach: { feed: $note, threshold: cold }\n    inputs: { level: int }",
+        ),
+        Kind::BadOnBreach,
+        23,
+    );
+    assert_eq!(e.path, "transitions[0].inputs");
+    let e = rejected(
+        &with_line(
+            22,
+            "    by: a\n    on_breach: { feed: $note, threshold: cold }\n    approvals: { k: 1, of: [b] }",
+        ),
+        Kind::BadOnBreach,
+        24,
+    );
+    assert_eq!(e.path, "transitions[0].approvals");
+    let e = rejected(
+        &with_line(
+            22,
+            "    auto: true\n    on_breach: { feed: $note, threshold: cold }",
+        ),
+        Kind::BadOnBreach,
+        22,
+    );
+    assert_eq!((e.path.as_str(), e.column), ("transitions[0].auto", 11));
+    let e = rejected(
+        &with_line(
+            22,
+            "    once_per_account: true\n    on_breach: { feed: $note, threshold: cold }",
+        ),
+        Kind::BadOnBreach,
+        22,
+    );
+    assert_eq!(e.path, "transitions[0].once_per_account");
+}
+
+#[test]
+fn on_breach_with_an_unknown_key_or_a_bad_threshold() {
+    let e = rejected(
+        &with_line(
+            22,
+            "    on_breach: { feed: $note, threshold: cold, when: now }",
+        ),
+        Kind::Schema,
+        22,
+    );
+    assert!(e.message.contains("when"), "{}", e.message);
+    rejected(
+        &with_line(22, "    on_breach: { feed: $note, threshold: Cold }"),
+        Kind::Schema,
+        22,
+    );
+    // Without `on_breach` (or `auto`), `by` is still required (reported at the transition).
+    let e = rejected(&with_line(22, "    guard: \"true\""), Kind::Schema, 19);
+    assert_eq!(e.path, "transitions[0].by");
 }

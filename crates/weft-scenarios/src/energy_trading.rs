@@ -1,19 +1,20 @@
 //! UC-17, peer-to-peer energy trading in a microgrid. Each household's smart meter has a
-//! registered key; the grid operator posts the meters' signed interval readings. Energy on
-//! the ledger is the `kwh` token (0.1 kWh units) and the operator mints it only in the
-//! transaction that carries the producer meter's signed reading, for exactly the reading: the
-//! meter's co-signature covers the mint, and households cannot mint at all. So a household's
-//! sellable energy is what its meter reported, and a sell order above it is refused by the
-//! order's escrow (`insufficient_balance`). Offers go into a periodic double auction settled
-//! in the NRJ token at one uniform price per interval; escrow makes every fill delivery versus
-//! payment.
+//! registered key; the grid operator posts the meters' signed readings, cumulative counters
+//! in 0.1 kWh. Energy on the ledger is the `kwh` token (0.1 kWh units), and the ledger itself
+//! issues it: each producer meter is registered with `issues: { token: kwh, to: <household> }`,
+//! so every accepted reading mints exactly the counter's increase to the household. Nobody
+//! mints `kwh` directly, not even the operator (`unauthorized`), and a counter going backwards
+//! is refused (`invalid_argument`). So a household's sellable energy is what its meter
+//! reported, and a sell order above it is refused by the order's escrow
+//! (`insufficient_balance`). Offers go into a periodic double auction settled in the NRJ
+//! token at one uniform price per interval; escrow makes every fill delivery versus payment.
 
 use anyhow::Result;
 use serde_json::Value;
 use weft_crypto::Keypair;
 use weft_types::{
-    AccountId, Amount, CancelOrder, ClearMarket, DefineToken, ErrorCode, Mint, OpenMarket,
-    Operation, PlaceOrder, PostReading, RegisterFeed, Side,
+    AccountId, Amount, CancelOrder, ClearMarket, DefineToken, ErrorCode, FeedIssuance, Mint,
+    OpenMarket, Operation, PlaceOrder, PostReading, RegisterFeed, Side,
 };
 
 use crate::{Ctx, Scenario, ScenarioReport, name, now_ms};
@@ -24,21 +25,13 @@ pub async fn run(ctx: &Ctx) -> ScenarioReport {
     s.finish(outcome)
 }
 
-/// The meter reading (0.1 kWh units) and, for a producer, the energy minted against it.
-fn metered(feed: &str, value: i64, at_ms: u64, producer: Option<AccountId>) -> Vec<Operation> {
-    let mut ops = vec![Operation::PostReading(PostReading {
+/// A meter's counter reading (0.1 kWh units); a producer meter's reading issues the energy.
+fn metered(feed: &str, counter: i64, at_ms: u64) -> Vec<Operation> {
+    vec![Operation::PostReading(PostReading {
         feed: name(feed),
-        value,
+        value: counter,
         observed_at_ms: at_ms,
-    })];
-    if let Some(to) = producer {
-        ops.push(Operation::Mint(Mint {
-            symbol: name("kwh"),
-            to,
-            amount: Amount(value.unsigned_abs().into()),
-        }));
-    }
-    ops
+    })]
 }
 
 fn order(market: &str, id: &str, side: Side, quantity: u128, limit: u128) -> Operation {
@@ -55,6 +48,8 @@ struct Household {
     key: Keypair,
     meter: Keypair,
     feed: &'static str,
+    /// Whether the meter counts exported energy, which it issues to the household.
+    producer: bool,
 }
 
 async fn balances(ctx: &Ctx, who: &AccountId) -> Result<(u128, u128)> {
@@ -66,16 +61,17 @@ async fn balances(ctx: &Ctx, who: &AccountId) -> Result<(u128, u128)> {
 
 async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
     let dso = ctx.key("microgrid-operator")?;
-    let household = |who: &str, feed: &'static str| -> Result<Household> {
+    let household = |who: &str, feed: &'static str, producer: bool| -> Result<Household> {
         Ok(Household {
             key: ctx.key(who)?,
             meter: ctx.key(&format!("{who}-meter"))?,
             feed,
+            producer,
         })
     };
-    let solar_a = household("prosumer-a", "meter-a-export")?;
-    let solar_b = household("prosumer-b", "meter-b-export")?;
-    let consumer = household("consumer-c", "meter-c-import")?;
+    let solar_a = household("prosumer-a", "meter-a-export", true)?;
+    let solar_b = household("prosumer-b", "meter-b-export", true)?;
+    let consumer = household("consumer-c", "meter-c-import", false)?;
     ctx.onboard(
         s,
         "microgrid",
@@ -108,12 +104,18 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
             .await?;
         }
     }
-    for (h, kind) in [
-        (&solar_a, "energy-exported"),
-        (&solar_b, "energy-exported"),
-        (&consumer, "energy-imported"),
+    // Each meter's counter when it joins the ledger: the baseline, which issues nothing.
+    let t = now_ms();
+    for (h, kind, installed_at) in [
+        (&solar_a, "energy-exported", 10_452),
+        (&solar_b, "energy-exported", 3_170),
+        (&consumer, "energy-imported", 22_008),
     ] {
         if ctx.value(&format!("feed/{}", h.feed)).await?.is_null() {
+            let issues = h.producer.then(|| FeedIssuance {
+                token: name("kwh"),
+                to: h.key.account(),
+            });
             s.commit(
                 ctx,
                 &dso,
@@ -124,11 +126,28 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                     unit: "kWh".into(),
                     scale: 1,
                     device: h.meter.account(),
+                    issues,
                 })],
+            )
+            .await?;
+            s.commit_signed(
+                ctx,
+                &[&dso, &h.meter],
+                &format!("meter {} reports its counter at installation", h.feed),
+                metered(h.feed, installed_at, t),
             )
             .await?;
         }
     }
+    // The counters now (they keep growing over re-runs on the same chain).
+    let mut counters = Vec::new();
+    for h in [&solar_a, &solar_b, &consumer] {
+        let feed = ctx.value(&format!("feed/{}", h.feed)).await?;
+        counters.push(feed["last"]["value"].as_i64().unwrap_or(0));
+    }
+    let [counter_a, counter_b, counter_c] = counters[..] else {
+        anyhow::bail!("three meters");
+    };
 
     let (a, b, c) = (
         solar_a.key.account(),
@@ -152,14 +171,22 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         balances(ctx, &c).await?,
     );
 
+    let supply = |token: Value| -> u128 {
+        token["supply"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    };
+    let supply0 = supply(ctx.value("token/kwh").await?);
+
     // Interval readings: A exported 12.0 kWh, B 8.0 kWh, C imported 10.0 kWh.
-    let t = now_ms();
+    let t = now_ms() + 1_000;
     s.refused(
         ctx,
         &dso,
         "energy without the meter's signed reading is refused",
         ErrorCode::MissingSignature,
-        metered(solar_a.feed, 500, t, Some(a)),
+        metered(solar_a.feed, counter_a + 500, t),
     )
     .await?;
     s.refused(
@@ -174,36 +201,67 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         })],
     )
     .await?;
+    s.refused(
+        ctx,
+        &dso,
+        "nor can the operator: kWh are issued by the meters' readings alone",
+        ErrorCode::Unauthorized,
+        vec![Operation::Mint(Mint {
+            symbol: name("kwh"),
+            to: a,
+            amount: Amount(500),
+        })],
+    )
+    .await?;
+    s.refused_signed(
+        ctx,
+        &[&dso, &solar_a.meter],
+        "a meter counter going backwards is refused",
+        ErrorCode::InvalidArgument,
+        metered(solar_a.feed, counter_a - 1, t),
+    )
+    .await?;
     s.commit_signed(
         ctx,
         &[&dso, &solar_a.meter],
-        "meter A reports 12.0 kWh exported; 12.0 kWh of energy is issued to A",
-        metered(solar_a.feed, 120, t, Some(a)),
+        "meter A's counter grows by 12.0 kWh exported; 12.0 kWh of energy is issued to A",
+        metered(solar_a.feed, counter_a + 120, t),
     )
     .await?;
     s.commit_signed(
         ctx,
         &[&dso, &solar_b.meter],
-        "meter B reports 8.0 kWh exported; 8.0 kWh of energy is issued to B",
-        metered(solar_b.feed, 80, t, Some(b)),
+        "meter B's counter grows by 8.0 kWh exported; 8.0 kWh of energy is issued to B",
+        metered(solar_b.feed, counter_b + 80, t),
     )
     .await?;
     s.commit_signed(
         ctx,
         &[&dso, &consumer.meter],
-        "meter C reports 10.0 kWh imported",
-        metered(consumer.feed, 100, t, None),
+        "meter C's counter grows by 10.0 kWh imported",
+        metered(consumer.feed, counter_c + 100, t),
     )
     .await?;
     let feed_a = ctx.value(&format!("feed/{}", solar_a.feed)).await?;
-    let (a1, b1) = (balances(ctx, &a).await?, balances(ctx, &b).await?);
+    let (a1, b1, c1) = (
+        balances(ctx, &a).await?,
+        balances(ctx, &b).await?,
+        balances(ctx, &c).await?,
+    );
+    let supply1 = supply(ctx.value("token/kwh").await?);
     s.check(
-        "energy issued equals the signed meter readings",
-        feed_a["last"]["value"].as_i64() == Some(120)
+        "energy issued equals the signed meter increases, and nothing else was issued",
+        feed_a["last"]["value"].as_i64() == Some(counter_a + 120)
             && feed_a["device"] == solar_a.meter.account().to_string()
+            && feed_a["issues"]["to"] == a.to_string()
             && a1.0 == a0.0 + 120
-            && b1.0 == b0.0 + 80,
-        format!("A {} → {}, B {} → {} (0.1 kWh)", a0.0, a1.0, b0.0, b1.0),
+            && b1.0 == b0.0 + 80
+            && c1.0 == c0.0
+            && supply1 == supply0 + 200,
+        format!(
+            "A {} → {}, B {} → {}, supply {supply0} → {supply1} (0.1 kWh)",
+            a0.0, a1.0, b0.0, b1.0
+        ),
     );
 
     // The interval's double auction.
@@ -307,11 +365,12 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
     );
     let imported = ctx.value(&format!("feed/{}", consumer.feed)).await?["last"]["value"]
         .as_i64()
-        .unwrap_or(-1);
+        .unwrap_or(-1)
+        - counter_c;
     s.check(
         "C bought exactly its metered import",
         u128::try_from(imported).ok() == Some(c2.0 - c0.0),
-        format!("meter C {imported}, bought {}", c2.0 - c0.0),
+        format!("meter C +{imported}, bought {}", c2.0 - c0.0),
     );
     s.refused(
         ctx,

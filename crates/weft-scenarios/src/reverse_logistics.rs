@@ -159,6 +159,7 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
                 unit: "kg".into(),
                 scale: 0,
                 device: oracle.account(),
+                issues: None,
             })],
         )
         .await?;

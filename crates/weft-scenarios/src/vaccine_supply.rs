@@ -6,13 +6,13 @@
 //! device key signs every reading, and ships two lots to the national store (the
 //! distributor), which forwards them to a health facility. Every hand-over is an EPCIS
 //! object event by the party holding the lot, and the lot's record moves with it. At the
-//! facility a power cut takes lot B to 9.3 °C: the breach is recorded for good, so giving a
-//! dose from lot B is refused; lot B is quarantined and destroyed with the regulator as
-//! witness. Lot A stayed within 2–8 °C: each of its doses is unpacked, dispensed and
+//! facility a power cut takes lot B to 9.3 °C: the breach is recorded for good and the
+//! reading itself quarantines lot B (the template's `on_breach`), so giving a dose from lot B
+//! is refused; lot B is destroyed with the regulator as witness. Lot A stayed within 2–8 °C: each of its doses is unpacked, dispensed and
 //! administered, and the lot is used up by itself after the last one. The provenance trail of
 //! a vial and of its case is read back, as is the regulator's view.
-//! Refused: a reading the logger did not sign, a dose from the breached lot, a dose counted
-//! out of order.
+//! Refused: a reading the logger did not sign, a dose from the breached lot, quarantining it
+//! a second time, a dose counted out of order.
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -238,6 +238,7 @@ async fn commission(ctx: &Ctx, s: &mut Scenario, c: &Cast, lot: &Lot, tag: &str)
                 unit: "Cel".into(),
                 scale: 1,
                 device: lot.logger.account(),
+                issues: None,
             }),
             Operation::SetThreshold(SetThreshold {
                 feed: name(&lot.feed),
@@ -444,6 +445,32 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         breach["last_value"] == 93 && breach["count"] == 1 && feed["last"]["value"] == 61,
         format!("breach {breach}"),
     );
+    let record = |lot: &Lot| {
+        let key = format!("instance/{}", lot.instance);
+        let reader = ctx.reader(&c.clinic);
+        async move {
+            Ok::<Value, anyhow::Error>(reader.state(&key, false, None).await?["value"].clone())
+        }
+    };
+    let (rec_a, rec_b) = (record(&a).await?, record(&b).await?);
+    let quarantine = &rec_b["history"][4];
+    s.check(
+        "the 9.3 °C reading alone quarantined lot B, citing the reading",
+        rec_b["state"] == "quarantined"
+            && quarantine["transition"] == "quarantine"
+            && quarantine["automatic"] == true
+            && quarantine["by"] == json!(c.clinic.account())
+            && quarantine["cause"]["kind"] == "breach"
+            && quarantine["cause"]["feed"] == b.feed.as_str()
+            && quarantine["cause"]["threshold"] == "cold-chain"
+            && quarantine["cause"]["value"] == 93,
+        format!("lot B {}: {quarantine}", rec_b["state"]),
+    );
+    s.check(
+        "lot A, always within 2–8 °C, stays at the clinic",
+        rec_a["state"] == "at_clinic",
+        format!("lot A {}", rec_a["state"]),
+    );
 
     s.refused(
         ctx,
@@ -453,20 +480,25 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         dose_ops(&b, &b.vials[0], 1),
     )
     .await?;
+    s.refused(
+        ctx,
+        &c.clinic,
+        "quarantining lot B again is refused: it already is",
+        ErrorCode::InvalidArgument,
+        vec![b.step("quarantine", &[])],
+    )
+    .await?;
     s.commit(
         ctx,
         &c.clinic,
-        "the cold-chain officer quarantines lot B",
-        vec![
-            b.step("quarantine", &[]),
-            observe(
-                &format!("{}-quarantined", b.case),
-                vec![name(&b.case)],
-                "holding",
-                "non_sellable_other",
-                HEALTH_CENTRE,
-            ),
-        ],
+        "the cold-chain officer records the lot's hold (EPCIS)",
+        vec![observe(
+            &format!("{}-quarantined", b.case),
+            vec![name(&b.case)],
+            "holding",
+            "non_sellable_other",
+            HEALTH_CENTRE,
+        )],
     )
     .await?;
     let mut destroy = vec![
@@ -552,9 +584,10 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         "destroy",
     ];
     s.check(
-        "lot B was quarantined and destroyed, no dose given",
+        "lot B was quarantined by its breach and destroyed, no dose given",
         rec_b["state"] == "destroyed"
             && names(&rec_b) == expected_b
+            && rec_b["history"][4]["automatic"] == true
             && rec_b["history"][5]["approvals"] == json!([c.regulator.account()])
             && rec_b["params"]["administered"]["value"] == 0,
         names(&rec_b).join(" → "),
@@ -635,7 +668,7 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
         format!("{}", dispensed["event"]["kind"]),
     );
     s.final_state(format!(
-        "lot A: {DOSES} doses administered; lot B quarantined after 9.3 °C and destroyed"
+        "lot A: {DOSES} doses administered; lot B quarantined by its 9.3 °C reading and destroyed"
     ));
     Ok(())
 }

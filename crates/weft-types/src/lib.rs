@@ -35,7 +35,9 @@ pub use operation::{CaptureEpcisEvent, EpcisAction, EpcisKind, SensorReport};
 pub use operation::{
     CreateInstance, DeployTemplate, MAX_INSTANCE_BINDINGS, MAX_TEMPLATE_SOURCE_BYTES, Transition,
 };
-pub use operation::{MAX_FEED_SCALE, PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
+pub use operation::{
+    FeedIssuance, MAX_FEED_SCALE, PostReading, RegisterFeed, RemoveThreshold, SetThreshold,
+};
 pub use operation::{
     MergeAssets, NewAsset, RegisterAsset, RetireAsset, SetAssetAttributes, SplitAsset,
     TransferAsset, TransformAssets,

@@ -383,6 +383,19 @@ pub struct RegisterFeed {
     /// The device's Ed25519 key: every reading must carry its signature. It need not be a
     /// registered account (a gateway account can submit what the device signed).
     pub device: AccountId,
+    /// Makes the feed a meter that issues a token: its readings are cumulative counters in
+    /// the token's smallest unit, and each accepted reading mints the increase to `to`.
+    /// Only the token's issuer registers such a feed; the token can then no longer be
+    /// minted directly. JSON clients may omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issues: Option<FeedIssuance>,
+}
+
+/// What a meter feed issues: `token`, credited to `to`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct FeedIssuance {
+    pub token: Name,
+    pub to: AccountId,
 }
 
 /// A reading of a feed, signed by the feed's device (as signer or co-signer).

@@ -18,18 +18,31 @@
 //!   are sticky: a later in-range reading does not clear them, the way a cold-chain excursion
 //!   spoils a lot for good however cold it is afterwards. For the same reason a breached
 //!   threshold cannot be removed, and an existing name cannot be set again (remove it first),
-//!   so nobody erases the evidence by re-creating the threshold.
+//!   so nobody erases the evidence by re-creating the threshold;
+//! - the reading that first breaches a threshold takes, in its own transaction, the
+//!   `on_breach` transitions of the workflow instances watching the feed
+//!   ([`super::workflow::fire_on_breach`]): a cold-chain excursion quarantines the lot by
+//!   itself;
+//! - a meter feed issues a token (`issues: { token, to }`, registered by the token's issuer,
+//!   with the feed's scale equal to the token's decimals): its readings are cumulative
+//!   counters in the token's smallest unit, never negative and never going backwards
+//!   (`InvalidArgument`), and each accepted reading mints its increase over the previous one
+//!   to `to`; the first reading is the baseline and mints nothing. From its first meter on,
+//!   the token is meter-backed: it must have had no supply then, and a direct `mint` of it
+//!   is refused (`Unauthorized`) whoever signs, so every unit in circulation stands for a
+//!   signed meter increase.
 
 use weft_types::{
-    ErrorCode, MAX_FEED_SCALE, Name, PostReading, RegisterFeed, RemoveThreshold, SetThreshold,
-    limits::MAX_TEXT_BYTES,
+    Amount, ErrorCode, FeedIssuance, MAX_FEED_SCALE, Name, PostReading, RegisterFeed,
+    RemoveThreshold, SetThreshold, limits::MAX_TEXT_BYTES,
 };
 
+use super::{token, workflow};
 use crate::{
     ExecError,
     context::TxContext,
     keys::StateKey,
-    model::{Breach, Feed, Reading, Threshold},
+    model::{self, Breach, Feed, MeterIssuance, Reading, StepCause, Threshold},
 };
 
 /// How far a reading's device time may lie after the block's timestamp (clock skew between
@@ -69,6 +82,10 @@ pub(crate) fn register(ctx: &mut TxContext<'_, '_>, op: &RegisterFeed) -> Result
     if op.unit.len() > MAX_TEXT_BYTES {
         return Err(ExecError::tx(ErrorCode::InvalidArgument, "unit too long"));
     }
+    let issues = match &op.issues {
+        Some(issuance) => Some(register_meter(ctx, op, issuance)?),
+        None => None,
+    };
     let feed = Feed {
         owner: ctx.signer,
         kind: op.kind.clone(),
@@ -80,18 +97,119 @@ pub(crate) fn register(ctx: &mut TxContext<'_, '_>, op: &RegisterFeed) -> Result
         last: None,
         window: Vec::new(),
         thresholds: std::collections::BTreeMap::new(),
+        issues,
     };
     ctx.put(&key, &feed);
-    ctx.emit(
-        "oracle.feed_registered",
-        vec![ctx.signer],
-        vec![
-            ("feed", op.id.to_string()),
-            ("kind", op.kind.to_string()),
-            ("device", op.device.to_string()),
-        ],
-    );
+    let mut attributes = vec![
+        ("feed", op.id.to_string()),
+        ("kind", op.kind.to_string()),
+        ("device", op.device.to_string()),
+    ];
+    if let Some(issuance) = &op.issues {
+        attributes.push(("issues", issuance.token.to_string()));
+        attributes.push(("to", issuance.to.to_string()));
+    }
+    ctx.emit("oracle.feed_registered", vec![ctx.signer], attributes);
     Ok(())
+}
+
+/// Checks a meter feed's issuance and makes its token meter-backed.
+fn register_meter(
+    ctx: &mut TxContext<'_, '_>,
+    op: &RegisterFeed,
+    issuance: &FeedIssuance,
+) -> Result<MeterIssuance, ExecError> {
+    let symbol = &issuance.token;
+    let token = ctx
+        .get::<model::Token>(&StateKey::Token(symbol.clone()))?
+        .ok_or_else(|| {
+            ExecError::tx(
+                ErrorCode::UnknownToken,
+                format!("token {symbol} is not defined"),
+            )
+        })?;
+    if token.issuer != ctx.signer {
+        return Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!(
+                "only the issuer {} of {symbol} registers meters that issue it",
+                token.issuer
+            ),
+        ));
+    }
+    if op.scale != token.decimals {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            format!(
+                "a meter of {symbol} counts in its smallest unit: scale {} must equal its {} \
+                 decimals",
+                op.scale, token.decimals
+            ),
+        ));
+    }
+    if !ctx.exists(&StateKey::Account(issuance.to))? {
+        return Err(ExecError::tx(
+            ErrorCode::UnknownAccount,
+            format!("account {} is not registered", issuance.to),
+        ));
+    }
+    let meters_key = StateKey::TokenMeters(symbol.clone());
+    let meters = ctx.get::<u64>(&meters_key)?.unwrap_or(0);
+    // Only a token without supply becomes meter-backed, so all of its supply is metered.
+    if meters == 0 && token.supply.0 != 0 {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            format!(
+                "{symbol} already has {} in supply minted without a meter; only a token with \
+                 no supply becomes meter-backed",
+                token.supply
+            ),
+        ));
+    }
+    ctx.put(&meters_key, &meters.saturating_add(1));
+    Ok(MeterIssuance {
+        token: symbol.clone(),
+        to: issuance.to,
+        issued: Amount(0),
+    })
+}
+
+/// Refuses a direct mint of a meter-backed token: its meters' readings alone issue it.
+pub(crate) fn require_not_metered(ctx: &TxContext<'_, '_>, symbol: &Name) -> Result<(), ExecError> {
+    if ctx.exists(&StateKey::TokenMeters(symbol.clone()))? {
+        Err(ExecError::tx(
+            ErrorCode::Unauthorized,
+            format!("{symbol} is meter-backed: only its meters' signed readings issue it"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What a meter reading of `feed` issues: its increase over the previous counter (nothing
+/// for the first one, the baseline). A negative counter or one going backwards is refused.
+fn metered_increase(feed: &Feed, id: &Name, value: i64) -> Result<u128, ExecError> {
+    if value < 0 {
+        return Err(ExecError::tx(
+            ErrorCode::InvalidArgument,
+            format!("feed {id} is a meter: its counter {value} cannot be negative"),
+        ));
+    }
+    let Some(last) = &feed.last else {
+        return Ok(0);
+    };
+    let increase = value
+        .checked_sub(last.value)
+        .ok_or_else(|| ExecError::tx(ErrorCode::Overflow, "meter increase overflows"))?;
+    u128::try_from(increase).map_err(|_| {
+        ExecError::tx(
+            ErrorCode::InvalidArgument,
+            format!(
+                "feed {id} is a meter: its counter went backwards from {} to {value}",
+                last.value
+            ),
+        )
+    })
 }
 
 pub(crate) fn post(ctx: &mut TxContext<'_, '_>, op: &PostReading) -> Result<(), ExecError> {
@@ -126,6 +244,10 @@ pub(crate) fn post(ctx: &mut TxContext<'_, '_>, op: &PostReading) -> Result<(), 
             ),
         ));
     }
+    let increase = match &feed.issues {
+        Some(_) => metered_increase(&feed, &op.feed, op.value)?,
+        None => 0,
+    };
     let reading = Reading {
         value: op.value,
         observed_at_ms: op.observed_at_ms,
@@ -139,9 +261,13 @@ pub(crate) fn post(ctx: &mut TxContext<'_, '_>, op: &PostReading) -> Result<(), 
     }
     feed.window.push(reading);
     let mut breaches = Vec::new();
+    let mut first_breaches = Vec::new();
     for (name, threshold) in &mut feed.thresholds {
         if !threshold.is_outside(op.value) {
             continue;
+        }
+        if !threshold.is_breached() {
+            first_breaches.push(name.clone());
         }
         let breach = threshold.breach.get_or_insert(Breach {
             first_height: ctx.height,
@@ -155,6 +281,16 @@ pub(crate) fn post(ctx: &mut TxContext<'_, '_>, op: &PostReading) -> Result<(), 
         breach.last_observed_at_ms = op.observed_at_ms;
         breaches.push((name.clone(), breach.count));
     }
+    let issuance = match &mut feed.issues {
+        Some(issues) if increase > 0 => {
+            issues.issued =
+                Amount(issues.issued.0.checked_add(increase).ok_or_else(|| {
+                    ExecError::tx(ErrorCode::Overflow, "issued amount overflows")
+                })?);
+            Some((issues.token.clone(), issues.to))
+        }
+        _ => None,
+    };
     let owner = feed.owner;
     let count = feed.count;
     ctx.put(&StateKey::Feed(op.feed.clone()), &feed);
@@ -186,6 +322,27 @@ pub(crate) fn post(ctx: &mut TxContext<'_, '_>, op: &PostReading) -> Result<(), 
                 ("breaches", breach_count.to_string()),
             ],
         );
+    }
+    if let Some((symbol, to)) = issuance {
+        token::issue(
+            ctx,
+            &symbol,
+            &to,
+            increase,
+            token::Via::Meter { feed: &op.feed },
+        )?;
+    }
+    // Thresholds in name order, each instance in id order: the same readings move the same
+    // instances the same way on every node.
+    for threshold in first_breaches {
+        let cause = StepCause::Breach {
+            feed: op.feed.clone(),
+            threshold: threshold.clone(),
+            value: op.value,
+            observed_at_ms: op.observed_at_ms,
+            height: ctx.height,
+        };
+        workflow::fire_on_breach(ctx, &op.feed, &threshold, &cause)?;
     }
     Ok(())
 }
@@ -359,6 +516,7 @@ mod tests {
             last: Some(reading.clone()),
             window: vec![reading],
             thresholds: BTreeMap::new(),
+            issues: None,
         };
         feed.thresholds.insert(
             name("cold-chain"),

@@ -44,6 +44,9 @@ pub(crate) enum Via<'a> {
         template: &'a Name,
         creator: AccountId,
     },
+    /// Issuance against an accepted reading of meter feed `feed` (the oracle module checked
+    /// the reading and that the feed issues this token).
+    Meter { feed: &'a Name },
 }
 
 fn unauthorized(message: String) -> ExecError {
@@ -56,7 +59,7 @@ fn require_may_move(token: &Token, symbol: &Name, via: Via<'_>) -> Result<(), Ex
         return Ok(());
     };
     match via {
-        Via::Direct => Err(unauthorized(format!(
+        Via::Direct | Via::Meter { .. } => Err(unauthorized(format!(
             "token {symbol} is controlled by workflow template {controller}: its supply and \
              balances change only through that template's effects, not through token or market \
              operations"
@@ -313,8 +316,10 @@ fn supply_event(symbol: &Name, amount: u128, via: Via<'_>) -> Vec<(&'static str,
         ("symbol", symbol.to_string()),
         ("amount", amount.to_string()),
     ];
-    if let Via::Instance { id, .. } = via {
-        attributes.push(("instance", id.to_string()));
+    match via {
+        Via::Instance { id, .. } => attributes.push(("instance", id.to_string())),
+        Via::Meter { feed } => attributes.push(("feed", feed.to_string())),
+        Via::Direct => {}
     }
     attributes
 }
@@ -329,6 +334,11 @@ pub(crate) fn issue(
     via: Via<'_>,
 ) -> Result<(), ExecError> {
     let mut token = load_token(ctx, symbol)?;
+    // A meter-backed token comes into being only against its meters' readings: no mint by
+    // its issuer, no mint effect.
+    if !matches!(via, Via::Meter { .. }) {
+        super::oracle::require_not_metered(ctx, symbol)?;
+    }
     require_may_change_supply(&token, symbol, via)?;
     require_registered(ctx, to)?;
     require_may_hold(ctx, &token, symbol, to)?;

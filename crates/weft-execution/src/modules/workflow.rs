@@ -24,6 +24,10 @@
 //! - After a transition lands, automatic transitions are tried in declaration order: the
 //!   first leaving the current state whose guard holds fires, then the search starts again,
 //!   at most [`limits::MAX_AUTO_STEPS`] times. Their effects are part of the transaction.
+//! - An `on_breach` transition is taken by the ledger in the transaction of the reading that
+//!   first breaches its threshold (see [`fire_on_breach`]). Instances that watch a feed are
+//!   indexed under `feed-watchers/<feed>` while they are unfinished, so a reading finds them
+//!   without scanning instances.
 //!
 //! Deployed templates are immutable and keyed by their source hash, so each thread keeps
 //! its compiled copy (decoded model and compiled guards) instead of decoding and compiling
@@ -45,7 +49,9 @@ use crate::{
     ExecError,
     context::TxContext,
     keys::StateKey,
-    model::{self, HistoryEntry, Instance, InstanceChange, ParamValue, TemplateRecord},
+    model::{
+        self, Feed, HistoryEntry, Instance, InstanceChange, ParamValue, StepCause, TemplateRecord,
+    },
     workflow::{
         AmountRef, Approvals, Effect, Guard, GuardValue, NameRef, ParamType, PartyRef, Template,
         ValueRef, limits, parse_yaml,
@@ -387,6 +393,16 @@ pub(crate) fn create(ctx: &mut TxContext<'_, '_>, op: &CreateInstance) -> Result
         history: Vec::new(),
         takers: BTreeMap::new(),
     };
+    let watched = watched_feeds(template, &instance);
+    for feed in &watched {
+        if !ctx.exists(&StateKey::Feed(feed.clone()))? {
+            return Err(invalid(format!(
+                "instance {} would watch feed {feed}, which does not exist",
+                op.instance
+            )));
+        }
+    }
+    sync_watchers(ctx, &op.instance, &BTreeSet::new(), &watched)?;
     ctx.put(&key, &instance);
     let mut accounts = instance.bound_accounts();
     accounts.insert(ctx.signer);
@@ -430,6 +446,8 @@ struct Run<'c> {
     args: BTreeMap<Name, ParamValue>,
     /// What the step's effects changed in the instance.
     changes: Vec<InstanceChange>,
+    /// Why the ledger takes the next step by itself (`on_breach`), recorded in its history.
+    cause: Option<StepCause>,
 }
 
 impl Run<'_> {
@@ -1066,6 +1084,7 @@ fn take(
         args: std::mem::take(&mut run.args),
         automatic,
         changes: std::mem::take(&mut run.changes),
+        cause: run.cause.clone(),
     });
     if !automatic {
         run.instance
@@ -1083,6 +1102,13 @@ fn take(
     ];
     if automatic {
         attributes.push(("automatic", "true".to_owned()));
+    }
+    if let Some(StepCause::Breach {
+        feed, threshold, ..
+    }) = run.cause.take()
+    {
+        attributes.push(("feed", feed.to_string()));
+        attributes.push(("threshold", threshold.to_string()));
     }
     ctx.emit("workflow.transition", run.event_accounts(), attributes);
     Ok(())
@@ -1217,6 +1243,12 @@ pub(crate) fn transition(
             t.name
         )));
     }
+    if t.by.is_empty() && t.on_breach.is_some() {
+        return Err(invalid(format!(
+            "transition {} is taken by the ledger when its feed's threshold is breached",
+            t.name
+        )));
+    }
     let from = instance.state.clone();
     if !t.from.contains(&from) {
         return Err(invalid(format!(
@@ -1224,6 +1256,7 @@ pub(crate) fn transition(
             t.name
         )));
     }
+    let watched_before = watched_feeds(template, &instance);
     let mut run = Run {
         id: &op.instance,
         c: &c,
@@ -1231,6 +1264,7 @@ pub(crate) fn transition(
         actor: ctx.signer,
         args: BTreeMap::new(),
         changes: Vec::new(),
+        cause: None,
     };
     let now = ctx.timestamp_ms;
     if let Some(deadline) = &t.deadline {
@@ -1290,21 +1324,216 @@ pub(crate) fn transition(
         Err(e) => return Err(invalid(format!("guard failed: {e}"))),
     }
     take(ctx, &mut run, index, approvals, false)?;
+    run_auto(ctx, &mut run, now)?;
+    let watched_after = watched_feeds(template, &run.instance);
+    sync_watchers(ctx, &op.instance, &watched_before, &watched_after)?;
+    ctx.put(&key, &run.instance);
+    Ok(())
+}
 
-    // Automatic transitions: bounded, in declaration order, each guard seen after the step
-    // before it (a guard that cannot be evaluated does not hold).
-    if c.has_auto {
-        for _ in 0..limits::MAX_AUTO_STEPS {
-            let state = &run.instance.state;
-            let next = template.transitions.iter().enumerate().position(|(i, a)| {
-                a.auto && a.from.contains(state) && run.guard(i, now) == Ok(true)
-            });
-            match next {
-                Some(i) => take(ctx, &mut run, i, Vec::new(), true)?,
-                None => break,
-            }
+/// Automatic transitions: bounded, in declaration order, each guard seen after the step
+/// before it (a guard that cannot be evaluated does not hold).
+fn run_auto(ctx: &mut TxContext<'_, '_>, run: &mut Run<'_>, now: u64) -> Result<(), ExecError> {
+    let c = run.c;
+    if !c.has_auto {
+        return Ok(());
+    }
+    for _ in 0..limits::MAX_AUTO_STEPS {
+        let state = &run.instance.state;
+        let next = c
+            .template
+            .transitions
+            .iter()
+            .enumerate()
+            .position(|(i, a)| a.auto && a.from.contains(state) && run.guard(i, now) == Ok(true));
+        match next {
+            Some(i) => take(ctx, run, i, Vec::new(), true)?,
+            None => break,
         }
     }
-    ctx.put(&key, &run.instance);
+    Ok(())
+}
+
+// ---- breach-triggered transitions ----
+
+/// The feed an `on_breach` names, read from the instance's parameters; `None` when the
+/// parameter does not hold a feed id.
+fn breach_feed(r: &NameRef, params: &BTreeMap<Name, ParamValue>) -> Option<Name> {
+    match r {
+        NameRef::Literal(n) => Some(n.clone()),
+        NameRef::Param(p) => match params.get(p)? {
+            ParamValue::String(s) => Name::new(s.as_str()).ok(),
+            _ => None,
+        },
+    }
+}
+
+/// The feeds an instance watches: those its template's `on_breach` transitions name, as long
+/// as the instance is not in a final state.
+fn watched_feeds(template: &Template, instance: &Instance) -> BTreeSet<Name> {
+    let finished = template
+        .states
+        .iter()
+        .any(|s| s.is_final && s.name == instance.state);
+    if finished {
+        return BTreeSet::new();
+    }
+    template
+        .transitions
+        .iter()
+        .filter_map(|t| t.on_breach.as_ref())
+        .filter_map(|b| breach_feed(&b.feed, &instance.params))
+        .collect()
+}
+
+/// Moves instance `id` from the watcher index of the feeds in `before` to those in `after`
+/// (a `set` effect may change the feed parameter; a final state leaves every index).
+fn sync_watchers(
+    ctx: &mut TxContext<'_, '_>,
+    id: &Name,
+    before: &BTreeSet<Name>,
+    after: &BTreeSet<Name>,
+) -> Result<(), ExecError> {
+    for feed in before.symmetric_difference(after) {
+        let key = StateKey::FeedWatchers(feed.clone());
+        let mut watchers: BTreeSet<Name> = ctx.get(&key)?.unwrap_or_default();
+        if after.contains(feed) {
+            if watchers.len() >= Feed::MAX_WATCHERS {
+                return Err(invalid(format!(
+                    "feed {feed} is watched by {} unfinished instances, the most allowed",
+                    Feed::MAX_WATCHERS
+                )));
+            }
+            watchers.insert(id.clone());
+        } else {
+            watchers.remove(id);
+        }
+        if watchers.is_empty() {
+            ctx.delete(&key);
+        } else {
+            ctx.put(&key, &watchers);
+        }
+    }
+    Ok(())
+}
+
+/// Room a breach's firings leave in the receipt for the rest of the transaction's events.
+const BREACH_EVENT_RESERVE: usize = 16;
+
+/// Takes, for a reading whose `cause` is the first breach of `threshold` on `feed`, the
+/// `on_breach` transition of every instance watching the feed (in instance id order): the
+/// first one in declaration order that names this feed and threshold and is allowed from the
+/// instance's state. Its guard and effects apply, then the automatic transitions after it.
+///
+/// Each instance fires on its own: if its guard is false or its effects fail, its writes and
+/// events are undone and `workflow.breach_failed` records why, but the reading stands. The
+/// reading is the device's evidence; refusing it because one watching instance cannot move
+/// would let any instance's state (a missing signature, a spent balance) silence the feed
+/// and erase the breach for every other watcher. The instance keeps its state, and
+/// `require_not_breached` still holds it back.
+pub(crate) fn fire_on_breach(
+    ctx: &mut TxContext<'_, '_>,
+    feed: &Name,
+    threshold: &Name,
+    cause: &StepCause,
+) -> Result<(), ExecError> {
+    let Some(watchers) = ctx.get::<BTreeSet<Name>>(&StateKey::FeedWatchers(feed.clone()))? else {
+        return Ok(());
+    };
+    let budget = weft_types::limits::MAX_EVENTS.saturating_sub(BREACH_EVENT_RESERVE);
+    for id in &watchers {
+        let instance = ctx
+            .get::<Instance>(&StateKey::Instance(id.clone()))?
+            .ok_or_else(|| {
+                ExecError::Fatal(format!("feed {feed} is watched by missing instance {id}"))
+            })?;
+        let c = load_compiled(ctx, &instance.template, instance.version)?.ok_or_else(|| {
+            ExecError::Fatal(format!(
+                "instance {id} refers to missing template {} version {}",
+                instance.template, instance.version
+            ))
+        })?;
+        let Some(index) = c.template.transitions.iter().position(|t| {
+            t.on_breach.as_ref().is_some_and(|b| {
+                b.threshold == *threshold
+                    && breach_feed(&b.feed, &instance.params).as_ref() == Some(feed)
+            }) && t.from.contains(&instance.state)
+        }) else {
+            continue;
+        };
+        let saved = ctx.savepoint();
+        let outcome = fire(ctx, id, &c, instance, index, cause).and_then(|()| {
+            if ctx.event_count() > budget {
+                Err(invalid("its events would not fit in the reading's receipt"))
+            } else {
+                Ok(())
+            }
+        });
+        match outcome {
+            Ok(()) => {}
+            Err(ExecError::Tx(e)) => {
+                ctx.rollback_to(saved);
+                if ctx.event_count() < budget {
+                    let instance_accounts = ctx
+                        .get::<Instance>(&StateKey::Instance(id.clone()))?
+                        .map(|i| i.bound_accounts().into_iter().collect())
+                        .unwrap_or_default();
+                    ctx.emit(
+                        "workflow.breach_failed",
+                        instance_accounts,
+                        vec![
+                            ("instance", id.to_string()),
+                            ("transition", c.template.transitions[index].name.to_string()),
+                            ("feed", feed.to_string()),
+                            ("threshold", threshold.to_string()),
+                            ("code", e.code.to_string()),
+                            ("reason", e.message.clone()),
+                        ],
+                    );
+                }
+            }
+            Err(fatal) => return Err(fatal),
+        }
+    }
+    Ok(())
+}
+
+/// Takes `on_breach` transition `index` of instance `id` for the ledger.
+fn fire(
+    ctx: &mut TxContext<'_, '_>,
+    id: &Name,
+    c: &Compiled,
+    instance: Instance,
+    index: usize,
+    cause: &StepCause,
+) -> Result<(), ExecError> {
+    let watched_before = watched_feeds(&c.template, &instance);
+    let mut run = Run {
+        id,
+        c,
+        instance,
+        actor: ctx.signer,
+        args: BTreeMap::new(),
+        changes: Vec::new(),
+        cause: Some(cause.clone()),
+    };
+    let now = ctx.timestamp_ms;
+    let t = &c.template.transitions[index];
+    match run.guard(index, now) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(invalid(format!(
+                "guard failed: `{}` is false for transition {}",
+                t.guard.as_deref().unwrap_or_default(),
+                t.name
+            )));
+        }
+        Err(e) => return Err(invalid(format!("guard failed: {e}"))),
+    }
+    take(ctx, &mut run, index, Vec::new(), true)?;
+    run_auto(ctx, &mut run, now)?;
+    let watched_after = watched_feeds(&c.template, &run.instance);
+    sync_watchers(ctx, id, &watched_before, &watched_after)?;
+    ctx.put(&StateKey::Instance(id.clone()), &run.instance);
     Ok(())
 }

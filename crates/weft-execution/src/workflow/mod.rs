@@ -13,7 +13,8 @@ pub mod validate;
 pub use guard::{Guard, GuardError, GuardValue};
 pub use parse::{SourceMap, load_yaml, parse_yaml};
 pub use template::{
-    AmountRef, Approvals, Deadline, Effect, NameRef, ParamRef, ParamType, PartyRef, RoleSpec,
-    State, Template, TemplateError, TemplateErrorKind, Transition, ValueRef, Visibility, limits,
+    AmountRef, Approvals, Deadline, Effect, NameRef, OnBreach, ParamRef, ParamType, PartyRef,
+    RoleSpec, State, Template, TemplateError, TemplateErrorKind, Transition, ValueRef, Visibility,
+    limits,
 };
 pub use validate::{Issue, validate};

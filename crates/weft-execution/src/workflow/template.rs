@@ -247,8 +247,22 @@ pub struct Transition {
     /// holds fires.
     #[serde(default, skip_serializing_if = "is_false")]
     pub auto: bool,
+    /// Taken by the ledger when a reading first breaches a threshold of a feed, in the
+    /// reading's transaction, if the instance is in one of `from`. `by` may then be empty
+    /// (only the ledger takes it) or name roles that may also take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_breach: Option<OnBreach>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub effects: Vec<Effect>,
+}
+
+/// The oracle threshold whose first breach fires a transition: `feed` is a feed id or a
+/// `$string` parameter holding one.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnBreach {
+    pub feed: NameRef,
+    pub threshold: Name,
 }
 
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
@@ -666,6 +680,10 @@ pub enum TemplateErrorKind {
     BadAuto,
     /// Automatic transitions without guards that could fire one another for ever.
     AutoCycle,
+    /// An `on_breach` transition with something the ledger cannot supply (`inputs`,
+    /// `approvals`, a `deadline`, `once_per_account`) or that is also `auto`, or whose feed is
+    /// not a `string` parameter.
+    BadOnBreach,
     /// An open role used where only bound roles make sense (`grant`, `revoke`, `optional`).
     OpenRoleBinding,
 }

@@ -336,6 +336,9 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                 "once-per-account rule",
             );
         }
+        if let Some(b) = &tr.on_breach {
+            on_breach(&mut c, tr, b, &at);
+        }
         if tr.from.is_empty() {
             c.push(
                 Kind::Schema,
@@ -375,11 +378,12 @@ pub fn validate(t: &Template) -> Vec<Issue> {
                 format!("`to` names `{}`, which is not a state", tr.to),
             );
         }
-        if tr.by.is_empty() && !tr.auto {
+        if tr.by.is_empty() && !tr.auto && tr.on_breach.is_none() {
             c.push(
                 Kind::Schema,
                 format!("{at}.by"),
-                "`by` names no role (only an `auto: true` transition has none)".into(),
+                "`by` names no role (only an `auto: true` or `on_breach` transition has none)"
+                    .into(),
             );
         }
         c.roles(&tr.by, &format!("{at}.by"));
@@ -677,6 +681,56 @@ fn literal_fits(ty: ParamType, text: &str) -> bool {
         ParamType::Timestamp => digits && text.parse::<u64>().is_ok(),
         ParamType::Token | ParamType::Asset | ParamType::Document | ParamType::Instance => {
             Name::new(text).is_ok()
+        }
+    }
+}
+
+/// A transition the ledger takes when a reading breaches a threshold: nobody supplies inputs,
+/// approvals or a deadline for it, and its feed is a feed id or a `string` parameter.
+fn on_breach(c: &mut Checker<'_>, tr: &super::Transition, b: &super::OnBreach, at: &str) {
+    let mut not_here = |present: bool, key: &str, what: &str| {
+        if present {
+            c.push(
+                Kind::BadOnBreach,
+                format!("{at}.{key}"),
+                format!(
+                    "`{}` fires on a breach, when nobody can supply {what}",
+                    tr.name
+                ),
+            );
+        }
+    };
+    not_here(!tr.inputs.is_empty(), "inputs", "inputs");
+    not_here(tr.approvals.is_some(), "approvals", "approvals");
+    not_here(tr.deadline.is_some(), "deadline", "a deadline");
+    not_here(
+        tr.once_per_account,
+        "once_per_account",
+        "a once-per-account taker",
+    );
+    if tr.auto {
+        c.push(
+            Kind::BadOnBreach,
+            format!("{at}.auto"),
+            format!(
+                "`{}` fires on a breach; it cannot also be automatic",
+                tr.name
+            ),
+        );
+    }
+    if let NameRef::Param(p) = &b.feed {
+        match c.t.parameters.get(p).copied() {
+            None => c.push(
+                Kind::UnknownParameter,
+                format!("{at}.on_breach.feed"),
+                format!("`${p}` is not a parameter of this template"),
+            ),
+            Some(ParamType::String) => {}
+            Some(ty) => c.push(
+                Kind::BadOnBreach,
+                format!("{at}.on_breach.feed"),
+                format!("a watched feed must be a parameter of type string; `${p}` is {ty}"),
+            ),
         }
     }
 }
