@@ -81,6 +81,13 @@ enum TxOp {
         decimals: u8,
         #[arg(long)]
         max_supply: Option<u128>,
+        /// Only instances of this workflow template (created by the issuer) mint, burn or
+        /// move the token.
+        #[arg(long)]
+        controller: Option<Name>,
+        /// Only accounts holding this ledger role may receive the token (e.g. `identified`).
+        #[arg(long)]
+        holder_role: Option<Name>,
     },
     /// Register an organization.
     RegisterOrg {
@@ -171,13 +178,15 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
             name,
             decimals,
             max_supply,
+            controller,
+            holder_role,
         } => Operation::DefineToken(DefineToken {
             symbol,
             display_name: name,
             decimals,
             max_supply: max_supply.map(Amount),
-            controller: None,
-            holder_role: None,
+            controller,
+            holder_role,
         }),
         TxOp::RegisterOrg { id, name } => Operation::RegisterOrganization(RegisterOrganization {
             id,

@@ -67,6 +67,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             .map(str::to_owned)
             .to_vec(),
     );
+    // An account an identity authority linked to a real-world entity (KYC). It grants no
+    // operation: tokens name it as their `holder_role` so only identified accounts hold them.
+    roles.insert(name("identified"), vec![]);
     roles.insert(
         name("member"),
         [

@@ -914,8 +914,8 @@ fn market_settlement_to_an_account_without_the_holder_role_is_refused() {
     assert_eq!(w.define("kusd", None, None, Some("kyc")), TxStatus::Success);
     w.ok(&[ISSUER], vec![mint("kusd", a, 500)]);
 
-    // Double auction: A sells kusd, C (not verified) bids for it; the clearing would credit
-    // C and is refused whole.
+    // Double auction: A sells kusd; C (not verified) may not bid for it, since a fill would
+    // credit it.
     w.ok(
         &[ISSUER],
         vec![Operation::OpenMarket(OpenMarket {
@@ -935,14 +935,29 @@ fn market_settlement_to_an_account_without_the_holder_role_is_refused() {
         })
     };
     w.ok(&[A], vec![order("ask", Side::Sell, 2)]);
-    w.ok(&[C], vec![order("bid", Side::Buy, 3)]);
     w.refused(
-        &[ISSUER],
-        vec![Operation::ClearMarket(ClearMarket { market: name("m") })],
+        &[C],
+        vec![order("bid", Side::Buy, 3)],
         ErrorCode::Unauthorized,
         "only accounts holding ledger role kyc may receive kusd",
     );
+    // Verified, C bids; its verification is then withdrawn: its order sits the clearing out
+    // (nothing reaches C, the market is not blocked), and fills once C is verified again.
+    w.ok(&[ADMIN], vec![grant_kyc(c)]);
+    w.ok(&[C], vec![order("bid", Side::Buy, 3)]);
+    w.ok(&[ADMIN], vec![revoke_kyc(c)]);
+    w.ok(
+        &[ISSUER],
+        vec![Operation::ClearMarket(ClearMarket { market: name("m") })],
+    );
     assert_eq!(w.balance_of("kusd", &c), 0);
+    w.ok(&[ADMIN], vec![grant_kyc(c)]);
+    w.ok(
+        &[ISSUER],
+        vec![Operation::ClearMarket(ClearMarket { market: name("m") })],
+    );
+    assert_eq!(w.balance_of("kusd", &c), 10);
+    w.ok(&[ADMIN], vec![revoke_kyc(c)]);
 
     // Request for quote: C wants kusd, A quotes it from escrow; acceptance would credit C.
     w.ok(
@@ -987,11 +1002,21 @@ fn market_settlement_to_an_account_without_the_holder_role_is_refused() {
             quote: name("q"),
         })],
     );
-    w.ok(
-        &[ISSUER],
-        vec![Operation::ClearMarket(ClearMarket { market: name("m") })],
-    );
     assert_eq!(w.balance_of("kusd", &c), 15);
+}
+
+fn grant_kyc(who: AccountId) -> Operation {
+    Operation::AssignRole(AssignRole {
+        account: who,
+        role: name("kyc"),
+    })
+}
+
+fn revoke_kyc(who: AccountId) -> Operation {
+    Operation::RevokeRole(RevokeRole {
+        account: who,
+        role: name("kyc"),
+    })
 }
 
 #[test]

@@ -27,7 +27,7 @@ const TEMPLATE: &str = include_str!("../../../templates/public-lending.yaml");
 const COIN: &str = "brl-bndes";
 /// The ledger role of accounts whose real-world entity an identity authority verified (the
 /// standard consortium's verified-identity role); only they may hold the stablecoin.
-const KYC: &str = "citizen";
+const KYC: &str = "identified";
 
 pub async fn run(ctx: &Ctx) -> ScenarioReport {
     let mut s = Scenario::new("public-lending");
@@ -109,7 +109,7 @@ async fn steps(ctx: &Ctx, s: &mut Scenario) -> Result<()> {
             ctx,
             &ctx.cast.operator()?,
             "the identity authority links BNDES, Energia Solar and Construtora Alfa to their \
-             entities (ledger role citizen)",
+             entities (ledger role identified)",
             verify,
         )
         .await?;

@@ -20,8 +20,8 @@
 //! most `a`, so no buyer pays above its limit and no seller receives below its own. Fills
 //! follow the ranking (only the marginal orders fill partially); buyers receive base, pay
 //! `fill * price` and get `fill * (limit - price)` of their escrow back; sellers receive
-//! `fill * price`. Orders of an account frozen for either token sit out the clearing, so one
-//! frozen account cannot block the market. Unfilled quantity stays for the next interval.
+//! `fill * price`. Orders of an account frozen for either token, or lacking a token's holder
+//! role, sit out the clearing, so one such account cannot block the market. Unfilled quantity stays for the next interval.
 //!
 //! **Asset offers.** The owner of a unique asset offers it at a fixed price in a token,
 //! optionally to one named buyer, optionally with a marketplace fee of `fee_bps` basis
@@ -56,6 +56,16 @@ use crate::{
     keys::StateKey,
     model::{Asset, AssetStatus, Market, MarketOrder, Rfq, RfqKind, RfqQuote, RfqStatus},
 };
+
+/// Whether `who` may be credited with `symbol` now (its holder role); other failures are
+/// errors, not a "no".
+fn may_receive(ctx: &TxContext<'_, '_>, symbol: &Name, who: &AccountId) -> Result<bool, ExecError> {
+    match super::token::require_may_receive(ctx, symbol, who) {
+        Ok(()) => Ok(true),
+        Err(ExecError::Tx(e)) if e.code == ErrorCode::Unauthorized => Ok(false),
+        Err(e) => Err(e),
+    }
+}
 
 fn invalid(message: impl Into<String>) -> ExecError {
     ExecError::tx(ErrorCode::InvalidArgument, message)
@@ -676,6 +686,10 @@ pub(crate) fn place_order(ctx: &mut TxContext<'_, '_>, op: &PlaceOrder) -> Resul
         Side::Buy => mul(quantity, limit)?,
     };
     let owner = ctx.signer;
+    // An order whose owner may not hold what a fill (or its refund) credits could never
+    // settle: refuse it now rather than let it sit in the book.
+    super::token::require_may_receive(ctx, &market.base, &owner)?;
+    super::token::require_may_receive(ctx, &market.quote, &owner)?;
     let symbol = escrow_symbol(&market, op.side).clone();
     debit(ctx, &symbol, &owner, escrow)?;
     market.orders.push(MarketOrder {
@@ -820,12 +834,16 @@ pub(crate) fn clear_market(ctx: &mut TxContext<'_, '_>, op: &ClearMarket) -> Res
             op.market, market.last_cleared_at, ctx.height
         )));
     }
-    // Orders of accounts frozen for either token sit this clearing out.
+    // Orders of accounts frozen for either token, or no longer holding a token's holder
+    // role (KYC revoked since the order was placed), sit this clearing out: one such account
+    // must not block the market.
     let mut eligible = Vec::with_capacity(market.orders.len());
     for o in &market.orders {
         let frozen = ctx.exists(&StateKey::Frozen(market.base.clone(), o.owner))?
             || ctx.exists(&StateKey::Frozen(market.quote.clone(), o.owner))?;
-        eligible.push(!frozen);
+        let may_hold =
+            may_receive(ctx, &market.base, &o.owner)? && may_receive(ctx, &market.quote, &o.owner)?;
+        eligible.push(!frozen && may_hold);
     }
     let Matching {
         fills,
