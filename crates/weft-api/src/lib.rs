@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod identity;
 mod openapi;
 mod views;
 
@@ -81,6 +82,12 @@ pub fn router(node: Node) -> Router {
         .route("/v1/accounts/{account}", get(account))
         .route("/v1/state/{*key}", get(state_value))
         .route("/v1/events", get(events))
+        .route("/v1/dids/{did}", get(identity::resolve_did))
+        .route(
+            "/v1/status-lists/{issuer}/{name}",
+            get(identity::status_list),
+        )
+        .route("/v1/credentials/verify", post(identity::verify_credential))
         .route("/v1/stream/blocks", get(stream_blocks))
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

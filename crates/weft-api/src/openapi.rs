@@ -44,7 +44,7 @@ pub fn openapi_document() -> Value {
     });
     let mut submit_responses = error_responses();
     submit_responses["202"] = json!({"description": "admitted to the mempool", "content": {"application/json": {"schema": {"type": "object", "properties": {"tx_hash": {"type": "string"}, "status": {"type": "string"}}}}}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Weft node API",
@@ -97,5 +97,41 @@ pub fn openapi_document() -> Value {
                 }}
             }
         }
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), identity_paths()) {
+        paths.extend(more);
+    }
+    doc
+}
+
+/// DID resolution, status lists and credential verification (kept apart: one `json!` for the
+/// whole document would exceed the macro recursion limit).
+fn identity_paths() -> Value {
+    json!({
+            "/v1/dids/{did}": {"get": op("Resolve a did:weft DID: the W3C DID resolution result (didDocument, didDocumentMetadata with versionId, deactivated, createdHeight, updatedHeight; didResolutionMetadata). An account's DID exists from its registration; a deactivated DID resolves with no keys", json!([path_param("did", "did:weft:<chain>:<account hex>"), query_param("height", "resolve as of this height (default head)", "integer")]), "DID resolution result")},
+            "/v1/status-lists/{issuer}/{name}": {"get": op("A Bitstring Status List as the W3C BitstringStatusListCredential (credentialSubject.encodedList: 'u' + base64url of the GZIP-compressed bits; bit 0 is the most significant bit of the first byte). Its id is the weft:// reference credentials name in statusListCredential", json!([path_param("issuer", "issuer account hex or its did:weft DID"), path_param("name", "list name"), query_param("height", "as of this height (default head)", "integer")]), "BitstringStatusListCredential")},
+            "/v1/credentials/verify": {"post": {
+                "summary": "Verify an SD-JWT verifiable credential presentation (vc+sd-jwt) against the ledger: issuer and holder DID records, the trusted-issuer registry and the status lists at the head. A presentation that does not verify answers 200 with verified=false and error.reason, one of: oversized, malformed, unsupported_type, unsupported_algorithm, bad_key_id, issuer_mismatch, lookup_failed, unknown_issuer, issuer_deactivated, issuer_key_not_current, bad_signature, untrusted_issuer, concealed_required_claim, tampered_disclosure, not_yet_valid, expired, missing_status, unsupported_status, status_list_not_found, status_purpose_mismatch, status_index_out_of_range, revoked, suspended, missing_key_binding, no_holder_binding, key_binding_malformed, unknown_holder, holder_deactivated, holder_key_not_current, key_binding_signature, key_binding_mismatch, key_binding_stale, wrong_audience, wrong_nonce",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["presentation"], "properties": {
+                    "presentation": {"type": "string", "description": "<issuer-signed JWT>~<disclosure>~...~<key-binding JWT>"},
+                    "audience": {"type": "string", "description": "expected aud of the key-binding JWT; with nonce, key binding is required"},
+                    "nonce": {"type": "string", "description": "expected nonce of the key-binding JWT"}
+                }}}}},
+                "responses": {
+                    "200": {"description": "the verification result", "content": {"application/json": {"schema": {"type": "object", "required": ["verified"], "properties": {
+                        "verified": {"type": "boolean"},
+                        "issuer": {"type": "string"}, "subject": {"type": "string"},
+                        "types": {"type": "array", "items": {"type": "string"}},
+                        "claims": {"type": "object", "description": "the disclosed credentialSubject claims"},
+                        "holder_bound": {"type": "boolean"},
+                        "error": {"type": "object", "properties": {"reason": {"type": "string"}, "code": {"type": "string"}, "number": {"type": "integer"}, "message": {"type": "string"}}}
+                    }}}}},
+                    "400": {"$ref": "#/components/responses/Error"},
+                    "401": {"$ref": "#/components/responses/Error"},
+                    "403": {"$ref": "#/components/responses/Error"},
+                    "413": {"$ref": "#/components/responses/Error"},
+                    "422": {"$ref": "#/components/responses/Error"}
+                }
+            }}
     })
 }

@@ -76,7 +76,25 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::ContainedIn(_) => decode::<Name>(bytes),
         StateKey::Template(..) => decode::<weft_execution::model::TemplateRecord>(bytes),
         StateKey::Instance(_) => decode::<weft_execution::model::Instance>(bytes),
+        StateKey::Did(_) => decode::<weft_credentials::DidRecord>(bytes),
+        StateKey::Issuer(_) => decode::<weft_execution::credentials::TrustedIssuer>(bytes),
+        StateKey::StatusList(..) => status_list_value(bytes),
+        StateKey::Commitment(_) => decode::<weft_execution::credentials::CommitmentRecord>(bytes),
     }
+}
+
+/// A status list as JSON: its bits as the W3C `encodedList` rather than 16 KiB of numbers.
+fn status_list_value(bytes: &[u8]) -> Option<Value> {
+    let stored: weft_execution::credentials::StoredStatusList = borsh::from_slice(bytes).ok()?;
+    Some(json!({
+        "purpose": stored.status.purpose,
+        "entries": stored.status.list.len(),
+        "set": stored.status.list.count_set(),
+        "encoded_list": stored.status.list.encode(),
+        "created_at": stored.created_at,
+        "updated_at": stored.updated_at,
+        "updated_at_ms": stored.updated_at_ms,
+    }))
 }
 
 fn get<T: borsh::BorshDeserialize>(

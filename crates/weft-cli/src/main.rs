@@ -1,6 +1,7 @@
 //! `weft`: the command line of the Weft ledger.
 
 mod bench;
+mod credential;
 mod demo;
 mod keys;
 mod local;
@@ -75,6 +76,12 @@ enum Command {
     /// Work with use-case templates.
     #[command(subcommand)]
     Template(TemplateCmd),
+    /// Resolve did:weft DIDs.
+    #[command(subcommand)]
+    Did(credential::DidCmd),
+    /// Issue, present and verify SD-JWT verifiable credentials.
+    #[command(subcommand)]
+    Credential(credential::CredentialCmd),
     /// Start a local ledger with a small consortium, run the reference scenarios, serve the API.
     Demo(demo::DemoArgs),
     /// Measure committed throughput and latency against a local node.
@@ -359,6 +366,8 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Query(q) => query(q, out).await?,
         Command::Verify { bundle, genesis } => verify(&bundle, &genesis, out)?,
         Command::Template(TemplateCmd::Validate { files }) => validate_templates(&files, out)?,
+        Command::Did(cmd) => credential::did(cmd, out).await?,
+        Command::Credential(cmd) => credential::credential(cmd, out).await?,
         Command::Demo(args) => demo::run(args, out).await?,
         Command::Bench(args) => bench::run(args, out).await?,
     }

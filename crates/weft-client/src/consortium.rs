@@ -19,6 +19,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
         vec![
             "identity.register_account".to_owned(),
             "access.*".to_owned(),
+            // The trusted-issuer registry is a consortium decision, like membership.
+            "credential.register_issuer".to_owned(),
+            "credential.remove_issuer".to_owned(),
         ],
     );
     roles.insert(name("issuer"), vec!["token.*".to_owned()]);
@@ -38,12 +41,25 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
         .to_vec(),
     );
     roles.insert(name("sensor-operator"), vec!["oracle.*".to_owned()]);
+    // Issues verifiable credentials: publishes status lists and commitments to data it has
+    // verified (UC-27). Whether verifiers trust its credentials is the registry's decision.
+    roles.insert(
+        name("credential-issuer"),
+        [
+            "credential.status",
+            "credential.commit",
+            "identity.did_update",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
     // Deploys templates, starts instances and takes transitions; what a party may do inside
     // an instance is decided by the template's roles, not by this role.
     roles.insert(name("workflow-participant"), vec!["workflow.*".to_owned()]);
     // What anyone may read without signing in (the read policy gives an anonymous client the
     // permissions of the role named `public`): chain metadata, roles, organizations, token
-    // definitions and templates. Balances, accounts, instances and documents are not public.
+    // definitions, templates, DID documents, trusted issuers and status lists. Balances,
+    // accounts, instances, documents and commitments are not public.
     roles.insert(
         name("public"),
         [
@@ -52,6 +68,11 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "read.organization",
             "read.token",
             "read.template",
+            // DID documents, the trusted-issuer registry and status lists: what any verifier
+            // needs to check a credential.
+            "read.did",
+            "read.issuer",
+            "read.status-list",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -63,9 +84,13 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
     // open to verified persons (petitions), nothing else.
     roles.insert(
         name("citizen"),
-        ["workflow.transition", "document.sign"]
-            .map(str::to_owned)
-            .to_vec(),
+        [
+            "workflow.transition",
+            "document.sign",
+            "identity.did_update",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
     );
     // An account an identity authority linked to a real-world entity (KYC). It grants no
     // operation: tokens name it as their `holder_role` so only identified accounts hold them.
@@ -80,6 +105,7 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "token.cancel",
             "document.*",
             "epcis.capture",
+            "identity.did_update",
         ]
         .map(str::to_owned)
         .to_vec(),

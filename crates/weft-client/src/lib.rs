@@ -323,4 +323,66 @@ impl Client {
     pub async fn block(&self, id: &str) -> Result<Value, ClientError> {
         self.get(&format!("/v1/blocks/{id}")).await
     }
+
+    /// POSTs a JSON body and parses the JSON answer; signed like a GET when reading as a
+    /// member.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ClientError> {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(key) = &self.identity {
+            let (route, query) = match path.split_once('?') {
+                Some((route, query)) => (route, Some(query)),
+                None => (path, None),
+            };
+            let created = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let (input, signature) = weft_crypto::sign_request(key, "POST", route, query, created);
+            request = request
+                .header("signature-input", input)
+                .header("signature", signature);
+        }
+        let resp = request.send().await.map_err(|e| self.transport(e))?;
+        self.handle(resp).await
+    }
+
+    /// Resolves a `did:weft` DID: the W3C DID resolution result (`didDocument`,
+    /// `didDocumentMetadata`, `didResolutionMetadata`), at the head or at `height`.
+    pub async fn resolve_did(&self, did: &str, height: Option<u64>) -> Result<Value, ClientError> {
+        let mut path = format!("/v1/dids/{did}");
+        if let Some(h) = height {
+            path.push_str(&format!("?height={h}"));
+        }
+        self.get(&path).await
+    }
+
+    /// A status list as the W3C `BitstringStatusListCredential`; `issuer` is the account hex
+    /// or its DID.
+    pub async fn status_list(&self, issuer: &str, name: &str) -> Result<Value, ClientError> {
+        self.get(&format!("/v1/status-lists/{issuer}/{name}")).await
+    }
+
+    /// Verifies an SD-JWT presentation against the node's state. With `key_binding`
+    /// (audience, nonce) a key-binding JWT for them is required. The answer says
+    /// `verified: true` with the disclosed claims, or `verified: false` with
+    /// `error.reason` (e.g. `revoked`, `untrusted_issuer`, `holder_key_not_current`).
+    pub async fn verify_credential(
+        &self,
+        presentation: &str,
+        key_binding: Option<(&str, &str)>,
+    ) -> Result<Value, ClientError> {
+        let mut body = serde_json::json!({ "presentation": presentation });
+        if let Some((audience, nonce)) = key_binding {
+            body["audience"] = Value::from(audience);
+            body["nonce"] = Value::from(nonce);
+        }
+        self.post_json("/v1/credentials/verify", &body).await
+    }
 }

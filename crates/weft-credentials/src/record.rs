@@ -20,6 +20,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 use weft_types::{AccountId, Bounded, DecodeError, ErrorCode, Limits, Name, SignatureBytes};
 
+pub use weft_types::did::{DidUpdate, KeyFormat, Service};
+
 use crate::did::{Did, KeyId};
 
 /// Most verification methods one DID may list at a time.
@@ -34,29 +36,6 @@ pub const MAX_SERVICE_TYPE_BYTES: usize = 64;
 pub const MAX_SERVICE_ENDPOINT_BYTES: usize = 512;
 /// Most updates in one batch.
 pub const MAX_UPDATES_PER_BATCH: usize = 16;
-
-/// How a verification method's key is written in the DID document.
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Debug,
-    Default,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum KeyFormat {
-    /// `Ed25519VerificationKey2020` with `publicKeyMultibase` (Data Integrity suites).
-    #[default]
-    Ed25519VerificationKey2020 = 0,
-    /// `JsonWebKey` with an OKP `publicKeyJwk` (JOSE verifiers).
-    JsonWebKey = 1,
-}
 
 /// What a verification method may sign for its DID.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,51 +71,6 @@ impl VerificationMethod {
             Relationship::AssertionMethod => self.assertion_method,
         }
     }
-}
-
-/// A service endpoint published in the DID document.
-#[derive(Clone, PartialEq, Eq, Debug, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-pub struct Service {
-    /// Fragment of the service id (`#<id>`).
-    pub id: Name,
-    /// The service type, e.g. `LinkedDomains` or `CredentialRegistry`.
-    pub service_type: String,
-    /// An absolute URI (`https://...`, `weft://...`).
-    pub endpoint: String,
-}
-
-/// One change to a DID record.
-#[derive(Clone, PartialEq, Eq, Debug, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum DidUpdate {
-    /// Adds a key under the next unused `#key-N`.
-    AddKey {
-        public_key: AccountId,
-        #[serde(default)]
-        format: KeyFormat,
-        authentication: bool,
-        assertion_method: bool,
-    },
-    /// Removes a key; refused for the last authentication key.
-    RemoveKey { id: KeyId },
-    /// Changes what a current key serves, keeping its id (e.g. demoting a retiring key to
-    /// assertionMethod only, so credentials it signed keep verifying while it can no longer
-    /// update the DID); refused if no authentication key would remain.
-    SetRelationships {
-        id: KeyId,
-        authentication: bool,
-        assertion_method: bool,
-    },
-    /// Lets another DID's authentication keys update this record.
-    AddController { controller: Did },
-    /// Withdraws that permission.
-    RemoveController { controller: Did },
-    /// Publishes a service endpoint.
-    AddService { service: Service },
-    /// Withdraws a service endpoint.
-    RemoveService { id: Name },
-    /// Ends the DID for good: keys and services are dropped and nothing can sign for it.
-    Deactivate,
 }
 
 /// Why an update or a signature was refused.

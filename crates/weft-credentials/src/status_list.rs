@@ -12,8 +12,8 @@ use std::io::{Read, Write};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use borsh::{BorshDeserialize, BorshSerialize};
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+pub use weft_types::did::StatusPurpose;
 use weft_types::{Bounded, DecodeError, Limits};
 
 /// The spec's minimum list length, in entries.
@@ -50,41 +50,6 @@ impl StatusListError {
                 weft_types::ErrorCode::InvalidArgument
             }
             Self::BadEncoding(_) => weft_types::ErrorCode::Malformed,
-        }
-    }
-}
-
-/// What a status bit means (`statusPurpose`).
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Debug,
-    BorshSerialize,
-    BorshDeserialize,
-    Serialize,
-    Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum StatusPurpose {
-    /// A set bit revokes the credential for good.
-    Revocation = 0,
-    /// A set bit suspends it; clearing the bit lifts the suspension.
-    Suspension = 1,
-}
-
-impl StatusPurpose {
-    /// The spec's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Revocation => "revocation",
-            Self::Suspension => "suspension",
         }
     }
 }

@@ -22,6 +22,11 @@ use weft_types::{
     decode_bounded, encode, limits,
 };
 use weft_types::{CreateInstance, DeployTemplate, Transition as WorkflowTransition};
+use weft_types::{
+    CreateStatusList, PublishCommitment, RegisterIssuer, RemoveIssuer, SetCredentialStatus,
+    UpdateDid, WithdrawCommitment,
+    did::{Did, DidUpdate, KeyFormat, KeyId, Service, StatusPurpose},
+};
 use weft_types::{FeedIssuance, PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
 
 fn name(s: &str) -> Name {
@@ -310,6 +315,76 @@ fn sample_app_tx() -> SignedTransaction {
     sign_transaction(tx, &[&a, &b])
 }
 
+/// Every identity and credential operation, and every kind of DID update.
+fn sample_identity_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([31; 32]);
+    let b = Keypair::from_seed([32; 32]);
+    let did = Did::new(name("weft-test"), a.account());
+    let tx = Transaction {
+        chain_id: name("weft-test"),
+        signer: a.account(),
+        nonce: 3,
+        expiry_height: 900,
+        operations: vec![
+            Operation::UpdateDid(UpdateDid {
+                did: did.clone(),
+                updates: vec![
+                    DidUpdate::AddKey {
+                        public_key: b.account(),
+                        format: KeyFormat::JsonWebKey,
+                        authentication: true,
+                        assertion_method: false,
+                    },
+                    DidUpdate::RemoveKey { id: KeyId(1) },
+                    DidUpdate::SetRelationships {
+                        id: KeyId(2),
+                        authentication: true,
+                        assertion_method: true,
+                    },
+                    DidUpdate::AddController {
+                        controller: Did::new(name("weft-test"), b.account()),
+                    },
+                    DidUpdate::RemoveController {
+                        controller: Did::new(name("weft-test"), b.account()),
+                    },
+                    DidUpdate::AddService {
+                        service: Service {
+                            id: name("hub"),
+                            service_type: "LinkedDomains".into(),
+                            endpoint: "https://operator.example".into(),
+                        },
+                    },
+                    DidUpdate::RemoveService { id: name("hub") },
+                    DidUpdate::Deactivate,
+                ],
+            }),
+            Operation::RegisterIssuer(RegisterIssuer {
+                did: did.clone(),
+                credential_types: vec!["IdentityCredential".into()],
+            }),
+            Operation::RemoveIssuer(RemoveIssuer { did }),
+            Operation::CreateStatusList(CreateStatusList {
+                name: name("revocation-1"),
+                purpose: StatusPurpose::Revocation,
+                entries: 131_072,
+            }),
+            Operation::SetCredentialStatus(SetCredentialStatus {
+                list: name("revocation-1"),
+                index: 94_567,
+                value: true,
+            }),
+            Operation::PublishCommitment(PublishCommitment {
+                id: name("c-1"),
+                commitment: Hash([0x5a; 32]),
+                attribute: "birth_date".into(),
+            }),
+            Operation::WithdrawCommitment(WithdrawCommitment { id: name("c-1") }),
+        ],
+        memo: "golden-identity".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
 fn sample_block() -> (Block, Receipt, Finalization) {
     let stx = sample_tx();
     let th = tx_hash(&stx.tx);
@@ -378,6 +453,13 @@ fn vectors() -> BTreeMap<String, String> {
     v.insert("app_tx.bytes".into(), hex::encode(encode(&app)));
     v.insert("app_tx.hash".into(), tx_hash(&app.tx).to_hex());
     v.insert("app_tx.json".into(), serde_json::to_string(&app).unwrap());
+    let identity = sample_identity_tx();
+    v.insert("identity_tx.bytes".into(), hex::encode(encode(&identity)));
+    v.insert("identity_tx.hash".into(), tx_hash(&identity.tx).to_hex());
+    v.insert(
+        "identity_tx.json".into(),
+        serde_json::to_string(&identity).unwrap(),
+    );
     v
 }
 
@@ -408,6 +490,11 @@ fn golden_vectors_hold() {
         decode_bounded::<SignedTransaction>(&bytes).unwrap(),
         sample_app_tx()
     );
+    let bytes = hex::decode(&pinned["identity_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_identity_tx()
+    );
 }
 
 #[test]
@@ -415,7 +502,7 @@ fn json_operation_types_are_the_published_names() {
     // Every operation of both samples, as JSON, carries one of Operation::type_names().
     let names = Operation::type_names();
     let mut seen = std::collections::BTreeSet::new();
-    for stx in [sample_tx(), sample_app_tx()] {
+    for stx in [sample_tx(), sample_app_tx(), sample_identity_tx()] {
         for op in serde_json::to_value(&stx).unwrap()["tx"]["operations"]
             .as_array()
             .unwrap()

@@ -60,6 +60,15 @@ pub enum StateKey {
     Template(Name, u32),
     /// A workflow instance: its template version, bindings, state and history.
     Instance(Name),
+    /// The `did:weft` record of an account, once it has been updated (before that, the
+    /// account's record implies it).
+    Did(AccountId),
+    /// A trusted-issuer registry entry, by the issuer DID's account.
+    Issuer(AccountId),
+    /// A Bitstring Status List, by its issuer's account and its name.
+    StatusList(AccountId, Name),
+    /// A salted-hash commitment to one attribute of personal data (UC-27).
+    Commitment(Name),
 }
 
 impl StateKey {
@@ -86,6 +95,10 @@ impl StateKey {
             Self::EpcisEvent(_) | Self::EpcisTrail(_) | Self::ContainedIn(_) => "epcis",
             Self::Template(..) => "template",
             Self::Instance(_) => "instance",
+            Self::Did(_) => "did",
+            Self::Issuer(_) => "issuer",
+            Self::StatusList(..) => "status-list",
+            Self::Commitment(_) => "commitment",
         }
     }
 
@@ -122,6 +135,10 @@ impl fmt::Display for StateKey {
             Self::ContainedIn(n) => write!(f, "epcis/contained-in/{n}"),
             Self::Template(n, v) => write!(f, "template/{n}/{v}"),
             Self::Instance(n) => write!(f, "instance/{n}"),
+            Self::Did(a) => write!(f, "did/{a}"),
+            Self::Issuer(a) => write!(f, "issuer/{a}"),
+            Self::StatusList(a, n) => write!(f, "status-list/{a}/{n}"),
+            Self::Commitment(n) => write!(f, "commitment/{n}"),
         }
     }
 }
@@ -129,7 +146,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
@@ -170,6 +187,10 @@ impl FromStr for StateKey {
             ["epcis", "contained-in", n] => Self::ContainedIn(name(n)?),
             ["template", n, v] => Self::Template(name(n)?, version(v)?),
             ["instance", n] => Self::Instance(name(n)?),
+            ["did", a] => Self::Did(account(a)?),
+            ["issuer", a] => Self::Issuer(account(a)?),
+            ["status-list", a, n] => Self::StatusList(account(a)?, name(n)?),
+            ["commitment", n] => Self::Commitment(name(n)?),
             _ => return Err(bad()),
         })
     }
@@ -209,6 +230,10 @@ mod tests {
             StateKey::Template(usd.clone(), 0),
             StateKey::Template(usd.clone(), u32::MAX),
             StateKey::Instance(usd.clone()),
+            StateKey::Did(a),
+            StateKey::Issuer(a),
+            StateKey::StatusList(a, usd.clone()),
+            StateKey::Commitment(usd.clone()),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -231,6 +256,10 @@ mod tests {
             "template/usd/-1",
             "template/usd/4294967296",
             "instance/usd/1",
+            "did/xyz",
+            "issuer/did:weft:t:ab",
+            "status-list/usd",
+            "commitment/a/b",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

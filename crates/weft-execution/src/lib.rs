@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod context;
+pub mod credentials;
 pub mod genesis;
 pub mod keys;
 pub mod model;

@@ -14,8 +14,11 @@
 //!   holder, beneficiary and arbiter (and, for a workflow escrow, to the instance's readers);
 //!   a document to its owner and parties; a workflow instance to the accounts bound to the
 //!   roles its template's `visibility` names (and its creator); the watchers of a feed (the
-//!   instances a breach may move) to the feed's owner. Every other record (assets
-//!   and their provenance, market and oracle records) is visible to every member.
+//!   instances a breach may move) to the feed's owner. Every other record (assets and their
+//!   provenance, market and oracle records, DID records, the trusted-issuer registry, status
+//!   lists and credential commitments) is visible to every member; the standard consortium
+//!   makes DID records, the issuer registry and status lists public (`read.did`,
+//!   `read.issuer`, `read.status-list`) so that any verifier can check a credential.
 //!
 //! Decisions read the current state (today's roles and bindings decide, also for historical
 //! reads). Pure and deterministic like the rest of this crate, so every node answers alike.
@@ -55,6 +58,10 @@ pub const READ_KINDS: &[&str] = &[
     "epcis",
     "template",
     "instance",
+    "did",
+    "issuer",
+    "status-list",
+    "commitment",
     "transaction",
 ];
 
@@ -316,6 +323,10 @@ mod tests {
             StateKey::EpcisEvent(n.clone()),
             StateKey::Template(n.clone(), 1),
             StateKey::Instance(n.clone()),
+            StateKey::Did(a),
+            StateKey::Issuer(a),
+            StateKey::StatusList(a, n.clone()),
+            StateKey::Commitment(n.clone()),
         ] {
             assert!(READ_KINDS.contains(&key.kind()), "{key}");
             assert!(is_read_permission(&format!("read.{}", key.kind())));

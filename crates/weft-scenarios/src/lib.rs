@@ -26,6 +26,7 @@ mod bank_guarantee;
 mod carbon_removal;
 mod e_mortgage;
 mod energy_trading;
+mod identity;
 mod letter_of_credit;
 mod payment;
 mod petitions;
@@ -101,6 +102,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         use_case: "UC-25",
         title: "Mudamos popular-initiative petitions",
     },
+    ScenarioInfo {
+        name: "identity",
+        use_case: "UC-27",
+        title: "Identity as a service: verified data, selective disclosure, revocation",
+    },
 ];
 
 /// The scenario called `name`, if there is one.
@@ -122,6 +128,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Option<ScenarioReport> {
         "public-lending" => public_lending::run(ctx).await,
         "trubudget" => trubudget::run(ctx).await,
         "petitions" => petitions::run(ctx).await,
+        "identity" => identity::run(ctx).await,
         _ => return None,
     };
     Some(report)

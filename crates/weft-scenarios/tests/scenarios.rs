@@ -91,4 +91,5 @@ scenario_tests! {
     public_lending => "public-lending",
     trubudget => "trubudget",
     petitions => "petitions",
+    identity => "identity",
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod block;
+pub mod did;
 mod encoding;
 mod error;
 mod genesis;
@@ -34,6 +35,11 @@ pub use operation::{
 pub use operation::{CaptureEpcisEvent, EpcisAction, EpcisKind, SensorReport};
 pub use operation::{
     CreateInstance, DeployTemplate, MAX_INSTANCE_BINDINGS, MAX_TEMPLATE_SOURCE_BYTES, Transition,
+};
+pub use operation::{
+    CreateStatusList, MAX_CREDENTIAL_TYPE_BYTES, MAX_DID_SERVICE_ENDPOINT_BYTES,
+    MAX_DID_SERVICE_TYPE_BYTES, MAX_DID_UPDATES, MAX_ISSUER_CREDENTIAL_TYPES, PublishCommitment,
+    RegisterIssuer, RemoveIssuer, SetCredentialStatus, UpdateDid, WithdrawCommitment,
 };
 pub use operation::{
     FeedIssuance, MAX_FEED_SCALE, PostReading, RegisterFeed, RemoveThreshold, SetThreshold,

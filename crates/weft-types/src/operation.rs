@@ -9,6 +9,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    did::{Did, DidUpdate, StatusPurpose},
     encoding::{DecodeError, check_len},
     ids::{AccountId, Amount, Hash, Name},
     limits::MAX_TEXT_BYTES,
@@ -608,6 +609,110 @@ impl Transition {
     pub const MAX_ARGS: usize = 16;
 }
 
+// ---- credentials: did:weft updates, trusted issuers, status lists, commitments ----
+
+/// Most updates in one [`UpdateDid`] batch.
+pub const MAX_DID_UPDATES: usize = 16;
+/// Most credential types an issuer is registered for (none means every type).
+pub const MAX_ISSUER_CREDENTIAL_TYPES: usize = 8;
+/// Longest credential type name, in bytes.
+pub const MAX_CREDENTIAL_TYPE_BYTES: usize = 128;
+/// Longest service type in a DID update, in bytes.
+pub const MAX_DID_SERVICE_TYPE_BYTES: usize = 64;
+/// Longest service endpoint in a DID update, in bytes.
+pub const MAX_DID_SERVICE_ENDPOINT_BYTES: usize = 512;
+
+/// Changes a `did:weft` record: a batch of updates applied atomically. Authorized by the DID
+/// record itself: one of the transaction's signatures (signer or co-signer) must be by a
+/// current authentication key of the DID or of one of its controllers.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct UpdateDid {
+    pub did: Did,
+    pub updates: Vec<DidUpdate>,
+}
+
+/// Adds a DID to the trusted-issuer registry, for some credential types or (empty) all.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RegisterIssuer {
+    pub did: Did,
+    pub credential_types: Vec<String>,
+}
+
+/// Removes a DID from the trusted-issuer registry.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct RemoveIssuer {
+    pub did: Did,
+}
+
+/// Publishes a W3C Bitstring Status List of `entries` clear bits under the signer's name.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct CreateStatusList {
+    pub name: Name,
+    pub purpose: StatusPurpose,
+    pub entries: u32,
+}
+
+/// Sets or clears one status bit of one of the signer's lists; a revocation bit, once set,
+/// cannot be cleared.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetCredentialStatus {
+    pub list: Name,
+    pub index: u64,
+    pub value: bool,
+}
+
+/// Publishes a salted-hash commitment to one attribute of personal data the signer has
+/// verified (UC-27); the data and the salt stay off the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct PublishCommitment {
+    pub id: Name,
+    pub commitment: Hash,
+    /// The attribute's name (e.g. `birth_date`), never its value.
+    pub attribute: String,
+}
+
+/// Withdraws a commitment the signer published; the record stays, marked withdrawn, so the
+/// id cannot be reused for another value.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct WithdrawCommitment {
+    pub id: Name,
+}
+
+impl UpdateDid {
+    fn check_limits(&self) -> Result<(), DecodeError> {
+        check_len("updates", self.updates.len(), MAX_DID_UPDATES)?;
+        for update in &self.updates {
+            if let DidUpdate::AddService { service } = update {
+                check_len(
+                    "service type",
+                    service.service_type.len(),
+                    MAX_DID_SERVICE_TYPE_BYTES,
+                )?;
+                check_len(
+                    "service endpoint",
+                    service.endpoint.len(),
+                    MAX_DID_SERVICE_ENDPOINT_BYTES,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RegisterIssuer {
+    fn check_limits(&self) -> Result<(), DecodeError> {
+        check_len(
+            "credential_types",
+            self.credential_types.len(),
+            MAX_ISSUER_CREDENTIAL_TYPES,
+        )?;
+        for t in &self.credential_types {
+            check_len("credential type", t.len(), MAX_CREDENTIAL_TYPE_BYTES)?;
+        }
+        Ok(())
+    }
+}
+
 macro_rules! operations {
     ($( $tag:literal => $variant:ident($ty:ident), $perm:literal; )*) => {
         /// One instruction of a transaction.
@@ -693,6 +798,13 @@ operations! {
     70 => DeployTemplate(DeployTemplate), "workflow.deploy";
     71 => CreateInstance(CreateInstance), "workflow.create";
     72 => Transition(Transition), "workflow.transition";
+    80 => UpdateDid(UpdateDid), "identity.did_update";
+    81 => RegisterIssuer(RegisterIssuer), "credential.register_issuer";
+    82 => RemoveIssuer(RemoveIssuer), "credential.remove_issuer";
+    83 => CreateStatusList(CreateStatusList), "credential.status";
+    84 => SetCredentialStatus(SetCredentialStatus), "credential.status";
+    85 => PublishCommitment(PublishCommitment), "credential.commit";
+    86 => WithdrawCommitment(WithdrawCommitment), "credential.commit";
 }
 
 impl Operation {
@@ -782,6 +894,15 @@ impl Operation {
                 }
                 Ok(())
             }
+            Self::UpdateDid(op) => op.check_limits(),
+            Self::RegisterIssuer(op) => op.check_limits(),
+            Self::PublishCommitment(op) => {
+                check_len("attribute", op.attribute.len(), MAX_ATTRIBUTE_KEY_BYTES)
+            }
+            Self::RemoveIssuer(_)
+            | Self::CreateStatusList(_)
+            | Self::SetCredentialStatus(_)
+            | Self::WithdrawCommitment(_) => Ok(()),
             Self::AssignRole(_)
             | Self::RevokeRole(_)
             | Self::TransferAsset(_)

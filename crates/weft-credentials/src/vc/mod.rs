@@ -117,7 +117,7 @@ pub(crate) fn ready<F: Future>(future: F) -> Option<F::Output> {
 }
 
 /// Unix seconds as an XML Schema `dateTimeStamp` in UTC (`2026-01-01T00:00:00Z`).
-pub(crate) fn format_time(unix: i64) -> Option<String> {
+pub fn format_time(unix: i64) -> Option<String> {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()?
         .format(&Rfc3339)

@@ -212,6 +212,48 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// A stable snake_case name for the refusal (`revoked`, `untrusted_issuer`, ...), finer
+    /// than [`code`](Self::code): what an API answers so that clients can tell refusals
+    /// apart.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Oversized => "oversized",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedType(_) => "unsupported_type",
+            Self::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            Self::BadKeyId(_) => "bad_key_id",
+            Self::IssuerMismatch { .. } => "issuer_mismatch",
+            Self::Resolver(_) => "lookup_failed",
+            Self::UnknownIssuer(_) => "unknown_issuer",
+            Self::IssuerDeactivated(_) => "issuer_deactivated",
+            Self::KeyNotCurrent(_) => "issuer_key_not_current",
+            Self::BadSignature => "bad_signature",
+            Self::UntrustedIssuer(_) => "untrusted_issuer",
+            Self::ConcealedRequiredClaim(_) => "concealed_required_claim",
+            Self::TamperedDisclosure(_) => "tampered_disclosure",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::Expired { .. } => "expired",
+            Self::MissingStatus => "missing_status",
+            Self::UnsupportedStatus(_) => "unsupported_status",
+            Self::StatusListNotFound(_) => "status_list_not_found",
+            Self::StatusPurposeMismatch { .. } => "status_purpose_mismatch",
+            Self::StatusIndexOutOfRange(_) => "status_index_out_of_range",
+            Self::Revoked { .. } => "revoked",
+            Self::Suspended { .. } => "suspended",
+            Self::MissingKeyBinding => "missing_key_binding",
+            Self::NoHolderBinding => "no_holder_binding",
+            Self::KeyBindingMalformed(_) => "key_binding_malformed",
+            Self::UnknownHolder(_) => "unknown_holder",
+            Self::HolderDeactivated(_) => "holder_deactivated",
+            Self::HolderKeyNotCurrent(_) => "holder_key_not_current",
+            Self::KeyBindingSignature => "key_binding_signature",
+            Self::KeyBindingMismatch => "key_binding_mismatch",
+            Self::KeyBindingStale { .. } => "key_binding_stale",
+            Self::WrongAudience => "wrong_audience",
+            Self::WrongNonce => "wrong_nonce",
+        }
+    }
+
     /// The error code an API reports for this refusal.
     pub fn code(&self) -> ErrorCode {
         match self {

@@ -2,6 +2,7 @@
 
 mod access;
 mod asset;
+mod credential;
 mod document;
 mod epcis;
 mod identity;
@@ -58,5 +59,12 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::DeployTemplate(op) => workflow::deploy(ctx, op),
         Operation::CreateInstance(op) => workflow::create(ctx, op),
         Operation::Transition(op) => workflow::transition(ctx, op),
+        Operation::UpdateDid(op) => credential::update_did(ctx, op),
+        Operation::RegisterIssuer(op) => credential::register_issuer(ctx, op),
+        Operation::RemoveIssuer(op) => credential::remove_issuer(ctx, op),
+        Operation::CreateStatusList(op) => credential::create_status_list(ctx, op),
+        Operation::SetCredentialStatus(op) => credential::set_credential_status(ctx, op),
+        Operation::PublishCommitment(op) => credential::publish_commitment(ctx, op),
+        Operation::WithdrawCommitment(op) => credential::withdraw_commitment(ctx, op),
     }
 }
