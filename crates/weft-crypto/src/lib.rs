@@ -35,6 +35,7 @@ pub use translog::{
     verify_log_consistency, verify_log_inclusion,
 };
 pub use verify::{
-    PreparedKeys, SignatureError, quorum, verify_finalization, verify_prehashed_parallel,
-    verify_prepared_parallel, verify_signature, verify_transaction, verify_transactions_parallel,
+    PreparedKeys, SignatureError, is_valid_public_key, quorum, verify_finalization,
+    verify_prehashed_parallel, verify_prepared_parallel, verify_signature, verify_transaction,
+    verify_transactions_parallel,
 };
