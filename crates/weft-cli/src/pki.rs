@@ -2,7 +2,7 @@
 //! X.509 certificate for a live binding and verify a presented certificate against the
 //! ledger (see `weft_client::pki` for the profile). Binding, endorsing, rotating and
 //! revoking are transactions (`bind_name`, `endorse_binding`, `rotate_binding`,
-//! `revoke_binding`) sent with `weft tx`.
+//! `revoke_binding`) sent with `weft tx raw`.
 
 use std::path::PathBuf;
 
