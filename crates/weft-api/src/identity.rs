@@ -41,9 +41,9 @@ use crate::{ApiResult, AppState, auth::Caller, error::ApiError};
 const MAX_VERIFY_BODY_BYTES: usize = MAX_PRESENTATION_BYTES + 4096;
 
 /// The state as it was after block `height`.
-struct AtHeight<'a> {
-    snapshot: &'a Snapshot,
-    height: u64,
+pub(crate) struct AtHeight<'a> {
+    pub(crate) snapshot: &'a Snapshot,
+    pub(crate) height: u64,
 }
 
 impl StateReader for AtHeight<'_> {
@@ -59,7 +59,7 @@ pub(crate) struct HeightQuery {
     height: Option<u64>,
 }
 
-fn read_height(caller: &Caller, requested: Option<u64>) -> ApiResult<u64> {
+pub(crate) fn read_height(caller: &Caller, requested: Option<u64>) -> ApiResult<u64> {
     let head = caller
         .snapshot
         .version()

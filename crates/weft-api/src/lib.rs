@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod identity;
 mod openapi;
+mod registry;
 mod views;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
@@ -88,6 +89,11 @@ pub fn router(node: Node) -> Router {
             get(identity::status_list),
         )
         .route("/v1/credentials/verify", post(identity::verify_credential))
+        .route("/v1/registry/log/sth", get(registry::sth))
+        .route("/v1/registry/log/inclusion", get(registry::inclusion))
+        .route("/v1/registry/log/consistency", get(registry::consistency))
+        .route("/v1/registry/log/entries/{index}", get(registry::entry))
+        .route("/v1/registry/{name}", get(registry::name))
         .route("/v1/stream/blocks", get(stream_blocks))
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -80,6 +80,9 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::Issuer(_) => decode::<weft_execution::credentials::TrustedIssuer>(bytes),
         StateKey::StatusList(..) => status_list_value(bytes),
         StateKey::Commitment(_) => decode::<weft_execution::credentials::CommitmentRecord>(bytes),
+        StateKey::RegistryName(_) => decode::<weft_execution::registry::NameRecord>(bytes),
+        StateKey::RegistryLogHead => decode::<weft_execution::registry::LogHead>(bytes),
+        StateKey::RegistryLogLeaf(_) => decode::<weft_execution::registry::LogEntry>(bytes),
     }
 }
 

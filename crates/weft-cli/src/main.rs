@@ -6,6 +6,7 @@ mod demo;
 mod keys;
 mod local;
 mod output;
+mod pki;
 mod tx;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
@@ -82,6 +83,9 @@ enum Command {
     /// Issue, present and verify SD-JWT verifiable credentials.
     #[command(subcommand)]
     Credential(credential::CredentialCmd),
+    /// The key registry: names, X.509 certificates for live bindings and their verification.
+    #[command(subcommand)]
+    Pki(pki::PkiCmd),
     /// Start a local ledger with a small consortium, run the reference scenarios, serve the API.
     Demo(demo::DemoArgs),
     /// Measure committed throughput and latency against a local node.
@@ -368,6 +372,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Template(TemplateCmd::Validate { files }) => validate_templates(&files, out)?,
         Command::Did(cmd) => credential::did(cmd, out).await?,
         Command::Credential(cmd) => credential::credential(cmd, out).await?,
+        Command::Pki(cmd) => pki::pki(cmd, out).await?,
         Command::Demo(args) => demo::run(args, out).await?,
         Command::Bench(args) => bench::run(args, out).await?,
     }

@@ -566,3 +566,79 @@ fn template_validate_checks_files_offline_and_points_at_the_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("broken.yaml:{line}:")), "{stderr}");
 }
+
+#[test]
+fn pki_certificates_verify_only_while_their_binding_is_live() {
+    let env = start();
+    for k in ["owner", "server", "ca1", "ca2"] {
+        env.ok(&["keys", "new", k]);
+    }
+    let server = env.ok(&["keys", "show", "server"])["account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "register-org",
+        "--id",
+        "pki",
+        "--name",
+        "PKI",
+    ]);
+    for (who, role) in [
+        ("owner", "member"),
+        ("ca1", "endorser"),
+        ("ca2", "endorser"),
+    ] {
+        env.ok(&[
+            "tx",
+            "--key",
+            "validator",
+            "register-account",
+            "--account",
+            who,
+            "--org",
+            "pki",
+            "--role",
+            role,
+        ]);
+    }
+    let name = "www.cli.example";
+    let ops = |op: Value| {
+        let path = env.path("ops.json");
+        write(&path, &Value::Array(vec![op]));
+        path
+    };
+    let bind = ops(serde_json::json!({
+        "type": "bind_name", "name": name, "public_key": server, "endorsers_required": 2
+    }));
+    env.ok(&["tx", "--key", "owner", "raw", bind.to_str().unwrap()]);
+    let endorse = ops(serde_json::json!({
+        "type": "endorse_binding", "name": name, "public_key": server
+    }));
+    env.ok(&["tx", "--key", "ca1", "raw", endorse.to_str().unwrap()]);
+    let cert = env.path("cert.pem");
+    let cert = cert.to_str().unwrap();
+    // Pending: no certificate yet.
+    let (code, _) = env.json(&[
+        "pki", "cert", "issue", "--name", name, "--key", "server", "--out", cert,
+    ]);
+    assert_ne!(code, 0, "issued for a pending binding");
+    env.ok(&["tx", "--key", "ca2", "raw", endorse.to_str().unwrap()]);
+    assert_eq!(env.ok(&["pki", "show", name])["live"]["public_key"], server);
+    env.ok(&[
+        "pki", "cert", "issue", "--name", name, "--key", "server", "--out", cert,
+    ]);
+    let v = env.ok(&["pki", "cert", "verify", cert]);
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["name"], name);
+
+    let revoke = ops(serde_json::json!({
+        "type": "revoke_binding", "name": name, "public_key": server, "reason": "retired"
+    }));
+    env.ok(&["tx", "--key", "owner", "raw", revoke.to_str().unwrap()]);
+    let (code, v) = env.json(&["pki", "cert", "verify", cert]);
+    assert_eq!(code, 4, "a revoked key's certificate verified: {v}");
+}

@@ -53,6 +53,14 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
         .map(str::to_owned)
         .to_vec(),
     );
+    // Attests that a name is controlled by the key proposed for it (UC-28: "nodes verify
+    // domains' public keys"); enough endorsers of a name revoke a binding together.
+    roles.insert(
+        name("endorser"),
+        ["registry.endorse", "registry.revoke"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
     // Deploys templates, starts instances and takes transitions; what a party may do inside
     // an instance is decided by the template's roles, not by this role.
     roles.insert(name("workflow-participant"), vec!["workflow.*".to_owned()]);
@@ -73,6 +81,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "read.did",
             "read.issuer",
             "read.status-list",
+            // The key registry and its transparency log: public so anyone can check a
+            // binding and audit the log (UC-28).
+            "read.registry",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -106,6 +117,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "document.*",
             "epcis.capture",
             "identity.did_update",
+            // Binds its own names to keys and rotates or revokes them.
+            "registry.bind",
+            "registry.revoke",
         ]
         .map(str::to_owned)
         .to_vec(),

@@ -2,6 +2,7 @@
 //! bundles offline (re-exported from `weft-crypto`, so the SDK and `weft verify` agree).
 
 pub mod consortium;
+pub mod pki;
 
 use std::time::{Duration, Instant};
 
@@ -361,6 +362,33 @@ impl Client {
             path.push_str(&format!("?height={h}"));
         }
         self.get(&path).await
+    }
+
+    /// A key-registry name's record (`GET /v1/registry/{name}`).
+    pub async fn registry_name(&self, name: &str) -> Result<Value, ClientError> {
+        self.get(&format!("/v1/registry/{name}")).await
+    }
+
+    /// The registry log's signed tree head (at `height`, default the head).
+    pub async fn registry_sth(&self, height: Option<u64>) -> Result<Value, ClientError> {
+        match height {
+            Some(h) => self.get(&format!("/v1/registry/log/sth?height={h}")).await,
+            None => self.get("/v1/registry/log/sth").await,
+        }
+    }
+
+    /// The inclusion proof of log leaf `leaf` in the tree of `size` leaves.
+    pub async fn registry_inclusion(&self, leaf: u64, size: u64) -> Result<Value, ClientError> {
+        self.get(&format!(
+            "/v1/registry/log/inclusion?leaf={leaf}&size={size}"
+        ))
+        .await
+    }
+
+    /// The consistency proof between the log's trees of `from` and `to` leaves.
+    pub async fn registry_consistency(&self, from: u64, to: u64) -> Result<Value, ClientError> {
+        self.get(&format!("/v1/registry/log/consistency?from={from}&to={to}"))
+            .await
     }
 
     /// A status list as the W3C `BitstringStatusListCredential`; `issuer` is the account hex

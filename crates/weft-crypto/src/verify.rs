@@ -37,6 +37,12 @@ fn decode_key(account: &AccountId) -> Option<VerifyingKey> {
     (!key.is_weak()).then_some(key)
 }
 
+/// Whether `key` is an Ed25519 public key that can verify signatures: a valid curve point
+/// that is not of small order.
+pub fn is_valid_public_key(key: &AccountId) -> bool {
+    decode_key(key).is_some()
+}
+
 /// Decoded keys of recent signers. Decoding a key (point decompression) costs about a third
 /// of verifying a signature, and the same accounts sign again and again. Only valid keys are
 /// cached; the cache only saves work and never changes a result.

@@ -21,6 +21,7 @@ use weft_types::{
     SplitAsset, Transaction, Transfer, TransferAsset, TransferLeg, TransformAssets, TxStatus,
     decode_bounded, encode, limits,
 };
+use weft_types::{BindName, DnsName, EndorseBinding, RevokeBinding, RotateBinding};
 use weft_types::{CreateInstance, DeployTemplate, Transition as WorkflowTransition};
 use weft_types::{
     CreateStatusList, PublishCommitment, RegisterIssuer, RemoveIssuer, SetCredentialStatus,
@@ -385,6 +386,41 @@ fn sample_identity_tx() -> SignedTransaction {
     sign_transaction(tx, &[&a, &b])
 }
 
+/// The key registry's operations (tags 90-93).
+fn sample_registry_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([5; 32]);
+    let b = Keypair::from_seed([6; 32]);
+    let www = DnsName::new("www.example.com").unwrap();
+    let tx = Transaction {
+        chain_id: name("weft-test"),
+        signer: a.account(),
+        nonce: 9,
+        expiry_height: 500,
+        operations: vec![
+            Operation::BindName(BindName {
+                name: www.clone(),
+                public_key: b.account(),
+                endorsers_required: 2,
+            }),
+            Operation::EndorseBinding(EndorseBinding {
+                name: www.clone(),
+                public_key: b.account(),
+            }),
+            Operation::RotateBinding(RotateBinding {
+                name: www.clone(),
+                public_key: a.account(),
+            }),
+            Operation::RevokeBinding(RevokeBinding {
+                name: www,
+                public_key: a.account(),
+                reason: "key compromise".into(),
+            }),
+        ],
+        memo: "golden-registry".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
 fn sample_block() -> (Block, Receipt, Finalization) {
     let stx = sample_tx();
     let th = tx_hash(&stx.tx);
@@ -460,6 +496,13 @@ fn vectors() -> BTreeMap<String, String> {
         "identity_tx.json".into(),
         serde_json::to_string(&identity).unwrap(),
     );
+    let registry = sample_registry_tx();
+    v.insert("registry_tx.bytes".into(), hex::encode(encode(&registry)));
+    v.insert("registry_tx.hash".into(), tx_hash(&registry.tx).to_hex());
+    v.insert(
+        "registry_tx.json".into(),
+        serde_json::to_string(&registry).unwrap(),
+    );
     v
 }
 
@@ -495,6 +538,11 @@ fn golden_vectors_hold() {
         decode_bounded::<SignedTransaction>(&bytes).unwrap(),
         sample_identity_tx()
     );
+    let bytes = hex::decode(&pinned["registry_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_registry_tx()
+    );
 }
 
 #[test]
@@ -502,7 +550,12 @@ fn json_operation_types_are_the_published_names() {
     // Every operation of both samples, as JSON, carries one of Operation::type_names().
     let names = Operation::type_names();
     let mut seen = std::collections::BTreeSet::new();
-    for stx in [sample_tx(), sample_app_tx(), sample_identity_tx()] {
+    for stx in [
+        sample_tx(),
+        sample_app_tx(),
+        sample_identity_tx(),
+        sample_registry_tx(),
+    ] {
         for op in serde_json::to_value(&stx).unwrap()["tx"]["operations"]
             .as_array()
             .unwrap()

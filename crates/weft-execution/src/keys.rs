@@ -5,7 +5,7 @@
 
 use std::{fmt, str::FromStr};
 
-use weft_types::{AccountId, Name};
+use weft_types::{AccountId, Name, registry::DnsName};
 
 /// Every kind of state entry.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,6 +69,12 @@ pub enum StateKey {
     StatusList(AccountId, Name),
     /// A salted-hash commitment to one attribute of personal data (UC-27).
     Commitment(Name),
+    /// A key-registry name: its owner, policy and bindings (UC-28/29).
+    RegistryName(DnsName),
+    /// The registry transparency log's head (size and root).
+    RegistryLogHead,
+    /// One leaf of the registry transparency log.
+    RegistryLogLeaf(u64),
 }
 
 impl StateKey {
@@ -99,6 +105,7 @@ impl StateKey {
             Self::Issuer(_) => "issuer",
             Self::StatusList(..) => "status-list",
             Self::Commitment(_) => "commitment",
+            Self::RegistryName(_) | Self::RegistryLogHead | Self::RegistryLogLeaf(_) => "registry",
         }
     }
 
@@ -139,6 +146,9 @@ impl fmt::Display for StateKey {
             Self::Issuer(a) => write!(f, "issuer/{a}"),
             Self::StatusList(a, n) => write!(f, "status-list/{a}/{n}"),
             Self::Commitment(n) => write!(f, "commitment/{n}"),
+            Self::RegistryName(n) => write!(f, "registry/name/{n}"),
+            Self::RegistryLogHead => f.write_str("registry/log/head"),
+            Self::RegistryLogLeaf(i) => write!(f, "registry/log/leaf/{i}"),
         }
     }
 }
@@ -146,7 +156,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, registry/name/<dns name>, registry/log/head, registry/log/leaf/<n>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
@@ -191,6 +201,12 @@ impl FromStr for StateKey {
             ["issuer", a] => Self::Issuer(account(a)?),
             ["status-list", a, n] => Self::StatusList(account(a)?, name(n)?),
             ["commitment", n] => Self::Commitment(name(n)?),
+            ["registry", "name", n] => Self::RegistryName(n.parse().map_err(|_| bad())?),
+            ["registry", "log", "head"] => Self::RegistryLogHead,
+            ["registry", "log", "leaf", i] => Self::RegistryLogLeaf(match i.parse::<u64>() {
+                Ok(v) if v.to_string() == *i => v,
+                _ => return Err(bad()),
+            }),
             _ => return Err(bad()),
         })
     }
@@ -234,6 +250,10 @@ mod tests {
             StateKey::Issuer(a),
             StateKey::StatusList(a, usd.clone()),
             StateKey::Commitment(usd.clone()),
+            StateKey::RegistryName("www.example.com".parse().unwrap()),
+            StateKey::RegistryLogHead,
+            StateKey::RegistryLogLeaf(0),
+            StateKey::RegistryLogLeaf(u64::MAX),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -260,6 +280,11 @@ mod tests {
             "issuer/did:weft:t:ab",
             "status-list/usd",
             "commitment/a/b",
+            "registry/name/Example.com",
+            "registry/name/com",
+            "registry/log/leaf/01",
+            "registry/log/leaf/-1",
+            "registry/log",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

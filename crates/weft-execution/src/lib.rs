@@ -19,6 +19,7 @@ pub mod model;
 mod modules;
 mod overlay;
 pub mod read_policy;
+pub mod registry;
 pub mod workflow;
 
 use std::collections::BTreeSet;

@@ -62,6 +62,7 @@ pub const READ_KINDS: &[&str] = &[
     "issuer",
     "status-list",
     "commitment",
+    "registry",
     "transaction",
 ];
 

@@ -30,6 +30,7 @@ mod identity;
 mod letter_of_credit;
 mod payment;
 mod petitions;
+mod pki;
 mod public_lending;
 mod reverse_logistics;
 mod trubudget;
@@ -107,6 +108,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         use_case: "UC-27",
         title: "Identity as a service: verified data, selective disclosure, revocation",
     },
+    ScenarioInfo {
+        name: "pki",
+        use_case: "UC-29",
+        title: "Decentralized PKI: endorsed name bindings, transparency log, X.509, revocation",
+    },
 ];
 
 /// The scenario called `name`, if there is one.
@@ -129,6 +135,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Option<ScenarioReport> {
         "trubudget" => trubudget::run(ctx).await,
         "petitions" => petitions::run(ctx).await,
         "identity" => identity::run(ctx).await,
+        "pki" => pki::run(ctx).await,
         _ => return None,
     };
     Some(report)

@@ -92,4 +92,5 @@ scenario_tests! {
     trubudget => "trubudget",
     petitions => "petitions",
     identity => "identity",
+    pki => "pki",
 }

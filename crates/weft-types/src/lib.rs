@@ -14,6 +14,7 @@ mod genesis;
 mod ids;
 mod operation;
 mod receipt;
+pub mod registry;
 pub mod state;
 mod transaction;
 
@@ -49,6 +50,7 @@ pub use operation::{
     TransferAsset, TransformAssets,
 };
 pub use receipt::{Event, Receipt, TxStatus};
+pub use registry::{BindName, DnsName, EndorseBinding, RevokeBinding, RotateBinding};
 pub use transaction::{SignedTransaction, Transaction, TxSignature};
 
 /// Encoding and size limits shared by every node; part of the protocol.

@@ -13,6 +13,9 @@ use crate::{
     encoding::{DecodeError, check_len},
     ids::{AccountId, Amount, Hash, Name},
     limits::MAX_TEXT_BYTES,
+    registry::{
+        BindName, EndorseBinding, MAX_REVOCATION_REASON_BYTES, RevokeBinding, RotateBinding,
+    },
 };
 
 /// Raised inside borsh decoding when an operation tag is not known; surfaced as
@@ -805,6 +808,10 @@ operations! {
     84 => SetCredentialStatus(SetCredentialStatus), "credential.status";
     85 => PublishCommitment(PublishCommitment), "credential.commit";
     86 => WithdrawCommitment(WithdrawCommitment), "credential.commit";
+    90 => BindName(BindName), "registry.bind";
+    91 => EndorseBinding(EndorseBinding), "registry.endorse";
+    92 => RotateBinding(RotateBinding), "registry.bind";
+    93 => RevokeBinding(RevokeBinding), "registry.revoke";
 }
 
 impl Operation {
@@ -899,6 +906,10 @@ impl Operation {
             Self::PublishCommitment(op) => {
                 check_len("attribute", op.attribute.len(), MAX_ATTRIBUTE_KEY_BYTES)
             }
+            Self::RevokeBinding(op) => {
+                check_len("reason", op.reason.len(), MAX_REVOCATION_REASON_BYTES)
+            }
+            Self::BindName(_) | Self::EndorseBinding(_) | Self::RotateBinding(_) => Ok(()),
             Self::RemoveIssuer(_)
             | Self::CreateStatusList(_)
             | Self::SetCredentialStatus(_)

@@ -8,6 +8,7 @@ mod epcis;
 mod identity;
 mod market;
 mod oracle;
+mod registry;
 mod token;
 mod workflow;
 
@@ -66,5 +67,9 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::SetCredentialStatus(op) => credential::set_credential_status(ctx, op),
         Operation::PublishCommitment(op) => credential::publish_commitment(ctx, op),
         Operation::WithdrawCommitment(op) => credential::withdraw_commitment(ctx, op),
+        Operation::BindName(op) => registry::bind_name(ctx, op),
+        Operation::EndorseBinding(op) => registry::endorse_binding(ctx, op),
+        Operation::RotateBinding(op) => registry::rotate_binding(ctx, op),
+        Operation::RevokeBinding(op) => registry::revoke_binding(ctx, op),
     }
 }
