@@ -34,7 +34,7 @@ pub struct DemoArgs {
     exit: bool,
     /// Run only this scenario (see the list in `weft demo --help`): payment, e-mortgage,
     /// letter-of-credit, bank-guarantee, vaccine-supply, carbon-removal, energy-trading,
-    /// reverse-logistics, public-lending, trubudget, petitions, identity.
+    /// reverse-logistics, public-lending, trubudget, petitions, identity, pki.
     #[arg(long)]
     scenario: Option<String>,
     /// Show every step of every scenario, not only the summary.
