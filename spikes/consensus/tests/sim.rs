@@ -721,12 +721,11 @@ fn certificates_verify_offline() {
     });
 }
 
-/// Not a test: simulated throughput under saturating load (run with `--ignored --nocapture`).
-/// Reports blocks/s and tx/s in simulated time (consensus latency with 20 ms links) and in
-/// wall-clock time (CPU cost of the whole 4-node cluster on one thread).
+/// Under saturating load the cluster keeps committing full blocks and agrees. Also prints the
+/// throughput (run with `--nocapture`): blocks/s and tx/s in simulated time (consensus latency
+/// with 20 ms links) and in wall-clock time (CPU cost of the 4-node cluster on one thread).
 #[test]
-#[ignore]
-fn throughput() {
+fn saturating_load_commits_and_agrees() {
     let wall = std::time::Instant::now();
     runner(21, 3600).start(|ctx| async move {
         let mut c = Cluster::new(ctx.child("cluster"), 4).await;
@@ -740,7 +739,7 @@ fn throughput() {
             ctx.current(),
             std::time::Instant::now(),
         );
-        assert!(c.run_until(1000, Duration::from_secs(600), |c| c.height(0) >= h0 + 50).await);
+        assert!(c.run_until(1000, Duration::from_secs(600), |c| c.height(0) >= h0 + 20).await);
         let secs = ctx.current().duration_since(t0).unwrap().as_secs_f64();
         let wsecs = w0.elapsed().as_secs_f64();
         let blocks = (c.height(0) - h0) as f64;
