@@ -35,7 +35,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | E::Expired
         | E::NonceGap => StatusCode::BAD_REQUEST,
         E::Oversized => StatusCode::PAYLOAD_TOO_LARGE,
-        E::ReplayedNonce | E::Duplicate | E::AlreadyExists => StatusCode::CONFLICT,
+        E::ReplayedNonce | E::Duplicate | E::AlreadyExists | E::AccessUsed => StatusCode::CONFLICT,
+        E::Purged => StatusCode::GONE,
+        E::PayloadUnavailable => StatusCode::BAD_GATEWAY,
         E::MempoolFull | E::AccountQueueFull => StatusCode::TOO_MANY_REQUESTS,
         E::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
         E::UnknownAccount | E::Unauthorized | E::Forbidden => StatusCode::FORBIDDEN,

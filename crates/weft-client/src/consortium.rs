@@ -99,6 +99,9 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             "workflow.transition",
             "document.sign",
             "identity.did_update",
+            // Their own data (UC-09: "inclusion, removal and reading of medical records by
+            // the patient"): co-sign records about them, consent, grant, read, erase.
+            "private.*",
         ]
         .map(str::to_owned)
         .to_vec(),
@@ -120,6 +123,8 @@ pub fn standard_roles() -> BTreeMap<Name, Vec<String>> {
             // Binds its own names to keys and rotates or revokes them.
             "registry.bind",
             "registry.revoke",
+            // Controls and processes confidential data under its records' policies.
+            "private.*",
         ]
         .map(str::to_owned)
         .to_vec(),

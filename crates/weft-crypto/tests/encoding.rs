@@ -13,6 +13,10 @@ use weft_types::{
     RequestQuote, Side, SubmitQuote,
 };
 use weft_types::{
+    AccessPrivateRecord, CreatePrivateRecord, GrantPrivateAccess, PurgePrivateRecord,
+    RevokePrivateAccess, SetPrivateConsent, UsagePolicy,
+};
+use weft_types::{
     AccountId, AmendDocument, Amount, AnchorDocument, AssignRole, Block, BlockHeader, Burn,
     CancelHold, CaptureEpcisEvent, DecodeError, DefineToken, EpcisAction, EpcisKind, ErrorCode,
     Event, Finalization, Hash, Hold, MergeAssets, Mint, MultiTransfer, Name, NewAsset, Operation,
@@ -421,6 +425,56 @@ fn sample_registry_tx() -> SignedTransaction {
     sign_transaction(tx, &[&a, &b])
 }
 
+fn sample_private_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([21; 32]);
+    let b = Keypair::from_seed([22; 32]);
+    let id = name("lab-2026-0001");
+    let tx = Transaction {
+        chain_id: name("weft-test"),
+        signer: a.account(),
+        nonce: 10,
+        expiry_height: 600,
+        operations: vec![
+            Operation::CreatePrivateRecord(CreatePrivateRecord {
+                id: id.clone(),
+                data_type: name("lab-result"),
+                subject: Some(b.account()),
+                commitment: Hash([0x5a; 32]),
+                size: 4096,
+                policy: UsagePolicy {
+                    purposes: vec![name("treatment"), name("research")],
+                    retain_until_ms: Some(1_900_000_000_000),
+                    onward_grants: true,
+                },
+            }),
+            Operation::GrantPrivateAccess(GrantPrivateAccess {
+                id: id.clone(),
+                grantee: a.account(),
+                purposes: vec![name("research")],
+                expires_at_ms: Some(1_850_000_000_000),
+            }),
+            Operation::RevokePrivateAccess(RevokePrivateAccess {
+                id: id.clone(),
+                grantee: a.account(),
+            }),
+            Operation::SetPrivateConsent(SetPrivateConsent {
+                id: id.clone(),
+                purposes: vec![name("treatment")],
+            }),
+            Operation::AccessPrivateRecord(AccessPrivateRecord {
+                id: id.clone(),
+                purpose: name("treatment"),
+            }),
+            Operation::PurgePrivateRecord(PurgePrivateRecord {
+                id,
+                reason: "erasure request".into(),
+            }),
+        ],
+        memo: "golden-private".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
 fn sample_block() -> (Block, Receipt, Finalization) {
     let stx = sample_tx();
     let th = tx_hash(&stx.tx);
@@ -503,6 +557,13 @@ fn vectors() -> BTreeMap<String, String> {
         "registry_tx.json".into(),
         serde_json::to_string(&registry).unwrap(),
     );
+    let private = sample_private_tx();
+    v.insert("private_tx.bytes".into(), hex::encode(encode(&private)));
+    v.insert("private_tx.hash".into(), tx_hash(&private.tx).to_hex());
+    v.insert(
+        "private_tx.json".into(),
+        serde_json::to_string(&private).unwrap(),
+    );
     v
 }
 
@@ -543,6 +604,11 @@ fn golden_vectors_hold() {
         decode_bounded::<SignedTransaction>(&bytes).unwrap(),
         sample_registry_tx()
     );
+    let bytes = hex::decode(&pinned["private_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_private_tx()
+    );
 }
 
 #[test]
@@ -555,6 +621,7 @@ fn json_operation_types_are_the_published_names() {
         sample_app_tx(),
         sample_identity_tx(),
         sample_registry_tx(),
+        sample_private_tx(),
     ] {
         for op in serde_json::to_value(&stx).unwrap()["tx"]["operations"]
             .as_array()

@@ -75,6 +75,10 @@ pub enum StateKey {
     RegistryLogHead,
     /// One leaf of the registry transparency log.
     RegistryLogLeaf(u64),
+    /// A private record: commitment, policy, consent and grants (never the payload).
+    PrivateRecord(Name),
+    /// One entry of a private record's log.
+    PrivateLog(Name, u64),
 }
 
 impl StateKey {
@@ -106,6 +110,7 @@ impl StateKey {
             Self::StatusList(..) => "status-list",
             Self::Commitment(_) => "commitment",
             Self::RegistryName(_) | Self::RegistryLogHead | Self::RegistryLogLeaf(_) => "registry",
+            Self::PrivateRecord(_) | Self::PrivateLog(..) => "private",
         }
     }
 
@@ -149,6 +154,8 @@ impl fmt::Display for StateKey {
             Self::RegistryName(n) => write!(f, "registry/name/{n}"),
             Self::RegistryLogHead => f.write_str("registry/log/head"),
             Self::RegistryLogLeaf(i) => write!(f, "registry/log/leaf/{i}"),
+            Self::PrivateRecord(n) => write!(f, "private/record/{n}"),
+            Self::PrivateLog(n, i) => write!(f, "private/log/{n}/{i}"),
         }
     }
 }
@@ -156,7 +163,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, registry/name/<dns name>, registry/log/head, registry/log/leaf/<n>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, registry/name/<dns name>, registry/log/head, registry/log/leaf/<n>, private/record/<id>, private/log/<id>/<n>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
 )]
 pub struct BadStateKey(pub String);
 
@@ -207,6 +214,14 @@ impl FromStr for StateKey {
                 Ok(v) if v.to_string() == *i => v,
                 _ => return Err(bad()),
             }),
+            ["private", "record", n] => Self::PrivateRecord(name(n)?),
+            ["private", "log", n, i] => Self::PrivateLog(
+                name(n)?,
+                match i.parse::<u64>() {
+                    Ok(v) if v.to_string() == *i => v,
+                    _ => return Err(bad()),
+                },
+            ),
             _ => return Err(bad()),
         })
     }
@@ -254,6 +269,9 @@ mod tests {
             StateKey::RegistryLogHead,
             StateKey::RegistryLogLeaf(0),
             StateKey::RegistryLogLeaf(u64::MAX),
+            StateKey::PrivateRecord(usd.clone()),
+            StateKey::PrivateLog(usd.clone(), 0),
+            StateKey::PrivateLog(usd.clone(), u64::MAX),
         ] {
             assert_eq!(key.to_string().parse::<StateKey>().unwrap(), key);
         }
@@ -285,6 +303,11 @@ mod tests {
             "registry/log/leaf/01",
             "registry/log/leaf/-1",
             "registry/log",
+            "private/record/A",
+            "private/record",
+            "private/log/a",
+            "private/log/a/01",
+            "private/log/a/x",
         ] {
             assert!(bad.parse::<StateKey>().is_err(), "{bad}");
         }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod model;
 mod modules;
 mod overlay;
+pub mod private;
 pub mod read_policy;
 pub mod registry;
 pub mod workflow;

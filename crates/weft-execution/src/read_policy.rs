@@ -14,7 +14,8 @@
 //!   holder, beneficiary and arbiter (and, for a workflow escrow, to the instance's readers);
 //!   a document to its owner and parties; a workflow instance to the accounts bound to the
 //!   roles its template's `visibility` names (and its creator); the watchers of a feed (the
-//!   instances a breach may move) to the feed's owner. Every other record (assets and their
+//!   instances a breach may move) to the feed's owner; a private record and its log to its
+//!   controller, subject and grantees only (auditors hold `read.private`). Every other record (assets and their
 //!   provenance, market and oracle records, DID records, the trusted-issuer registry, status
 //!   lists and credential commitments) is visible to every member; the standard consortium
 //!   makes DID records, the issuer registry and status lists public (`read.did`,
@@ -63,6 +64,7 @@ pub const READ_KINDS: &[&str] = &[
     "status-list",
     "commitment",
     "registry",
+    "private",
     "transaction",
 ];
 
@@ -216,6 +218,16 @@ impl Viewer {
                     None => self.member.is_some(),
                 }
             }
+            // Per record and per user (UC-09, UC-31): the controller, the subject and the
+            // grantees, never their colleagues; auditors through `read.private`.
+            StateKey::PrivateRecord(id) | StateKey::PrivateLog(id, _) => {
+                match crate::private::load(state, id)? {
+                    Some(r) => self
+                        .account()
+                        .is_some_and(|me| r.is_party(&me) || r.grants.contains_key(&me)),
+                    None => self.member.is_some(),
+                }
+            }
             _ => self.member.is_some(),
         };
         Ok(if allowed {
@@ -328,6 +340,8 @@ mod tests {
             StateKey::Issuer(a),
             StateKey::StatusList(a, n.clone()),
             StateKey::Commitment(n.clone()),
+            StateKey::PrivateRecord(n.clone()),
+            StateKey::PrivateLog(n.clone(), 0),
         ] {
             assert!(READ_KINDS.contains(&key.kind()), "{key}");
             assert!(is_read_permission(&format!("read.{}", key.kind())));

@@ -64,6 +64,9 @@ error_codes! {
     32 => SupplyExceeded, "supply_exceeded", "Minting would exceed the token's maximum supply.";
     33 => Overflow, "overflow", "An amount would overflow.";
     34 => Frozen, "frozen", "The account is frozen for this token.";
+    35 => Purged, "purged", "The private record's payload was erased; only its commitment and log remain.";
+    36 => PayloadUnavailable, "payload_unavailable", "No node reachable from here holds the private payload.";
+    37 => AccessUsed, "access_used", "This access transaction already delivered the payload once; submit a new access.";
     40 => Internal, "internal", "The node failed internally; the request changed nothing.";
 }
 

@@ -13,6 +13,7 @@ mod error;
 mod genesis;
 mod ids;
 mod operation;
+pub mod private;
 mod receipt;
 pub mod registry;
 pub mod state;
@@ -48,6 +49,10 @@ pub use operation::{
 pub use operation::{
     MergeAssets, NewAsset, RegisterAsset, RetireAsset, SetAssetAttributes, SplitAsset,
     TransferAsset, TransformAssets,
+};
+pub use private::{
+    AccessPrivateRecord, CreatePrivateRecord, GrantPrivateAccess, PurgePrivateRecord,
+    RevokePrivateAccess, SetPrivateConsent, UsagePolicy,
 };
 pub use receipt::{Event, Receipt, TxStatus};
 pub use registry::{BindName, DnsName, EndorseBinding, RevokeBinding, RotateBinding};

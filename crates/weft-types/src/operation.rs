@@ -13,6 +13,10 @@ use crate::{
     encoding::{DecodeError, check_len},
     ids::{AccountId, Amount, Hash, Name},
     limits::MAX_TEXT_BYTES,
+    private::{
+        AccessPrivateRecord, CreatePrivateRecord, GrantPrivateAccess, PurgePrivateRecord,
+        RevokePrivateAccess, SetPrivateConsent,
+    },
     registry::{
         BindName, EndorseBinding, MAX_REVOCATION_REASON_BYTES, RevokeBinding, RotateBinding,
     },
@@ -812,6 +816,12 @@ operations! {
     91 => EndorseBinding(EndorseBinding), "registry.endorse";
     92 => RotateBinding(RotateBinding), "registry.bind";
     93 => RevokeBinding(RevokeBinding), "registry.revoke";
+    100 => CreatePrivateRecord(CreatePrivateRecord), "private.create";
+    101 => GrantPrivateAccess(GrantPrivateAccess), "private.grant";
+    102 => RevokePrivateAccess(RevokePrivateAccess), "private.grant";
+    103 => SetPrivateConsent(SetPrivateConsent), "private.consent";
+    104 => AccessPrivateRecord(AccessPrivateRecord), "private.access";
+    105 => PurgePrivateRecord(PurgePrivateRecord), "private.purge";
 }
 
 impl Operation {
@@ -910,6 +920,11 @@ impl Operation {
                 check_len("reason", op.reason.len(), MAX_REVOCATION_REASON_BYTES)
             }
             Self::BindName(_) | Self::EndorseBinding(_) | Self::RotateBinding(_) => Ok(()),
+            Self::CreatePrivateRecord(op) => op.check_limits(),
+            Self::GrantPrivateAccess(op) => op.check_limits(),
+            Self::SetPrivateConsent(op) => op.check_limits(),
+            Self::PurgePrivateRecord(op) => op.check_limits(),
+            Self::RevokePrivateAccess(_) | Self::AccessPrivateRecord(_) => Ok(()),
             Self::RemoveIssuer(_)
             | Self::CreateStatusList(_)
             | Self::SetCredentialStatus(_)

@@ -8,6 +8,7 @@ mod epcis;
 mod identity;
 mod market;
 mod oracle;
+mod private;
 mod registry;
 mod token;
 mod workflow;
@@ -71,5 +72,11 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::EndorseBinding(op) => registry::endorse_binding(ctx, op),
         Operation::RotateBinding(op) => registry::rotate_binding(ctx, op),
         Operation::RevokeBinding(op) => registry::revoke_binding(ctx, op),
+        Operation::CreatePrivateRecord(op) => private::create(ctx, op),
+        Operation::GrantPrivateAccess(op) => private::grant(ctx, op),
+        Operation::RevokePrivateAccess(op) => private::revoke(ctx, op),
+        Operation::SetPrivateConsent(op) => private::set_consent(ctx, op),
+        Operation::AccessPrivateRecord(op) => private::access(ctx, op),
+        Operation::PurgePrivateRecord(op) => private::purge(ctx, op),
     }
 }
