@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod identity;
 mod openapi;
+mod private;
 mod registry;
 mod views;
 
@@ -94,6 +95,12 @@ pub fn router(node: Node) -> Router {
         .route("/v1/registry/log/consistency", get(registry::consistency))
         .route("/v1/registry/log/entries/{index}", get(registry::entry))
         .route("/v1/registry/{name}", get(registry::name))
+        .route("/v1/private/{id}", get(private::record))
+        .route(
+            "/v1/private/{id}/payload",
+            get(private::get_payload).put(private::put_payload),
+        )
+        .route("/v1/private/{id}/replicate", post(private::replicate))
         .route("/v1/stream/blocks", get(stream_blocks))
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

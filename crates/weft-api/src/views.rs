@@ -83,6 +83,8 @@ pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> 
         StateKey::RegistryName(_) => decode::<weft_execution::registry::NameRecord>(bytes),
         StateKey::RegistryLogHead => decode::<weft_execution::registry::LogHead>(bytes),
         StateKey::RegistryLogLeaf(_) => decode::<weft_execution::registry::LogEntry>(bytes),
+        StateKey::PrivateRecord(_) => decode::<weft_execution::private::PrivateRecord>(bytes),
+        StateKey::PrivateLog(..) => decode::<weft_execution::private::PrivateLogEntry>(bytes),
     }
 }
 

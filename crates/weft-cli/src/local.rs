@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 use anyhow::{Context, Result};
 use tokio::{sync::oneshot, task::JoinHandle};
 use weft_client::Keypair;
-use weft_node::{Node, NodeConfig};
+use weft_node::{Node, NodeConfig, OrgScope, PrivateConfig};
 use weft_types::Genesis;
 
 /// A node with its API server.
@@ -27,6 +27,12 @@ pub struct LocalOptions {
     pub p2p: Option<SocketAddr>,
     /// Follow this peer (read replica) instead of producing blocks.
     pub follow: Option<SocketAddr>,
+    /// Whose confidential payloads the node keeps (in `<data dir>/private`).
+    pub private_scope: OrgScope,
+    /// The member key the node fetches payloads from its peers with.
+    pub operator: Option<Keypair>,
+    /// Client API URLs of the nodes to fetch payloads from.
+    pub private_peers: Vec<String>,
 }
 
 impl Default for LocalOptions {
@@ -36,6 +42,10 @@ impl Default for LocalOptions {
             max_block_txs: 20_000,
             p2p: None,
             follow: None,
+            // The embedded default: one node serves the whole consortium.
+            private_scope: OrgScope::All,
+            operator: None,
+            private_peers: Vec::new(),
         }
     }
 }
@@ -53,6 +63,12 @@ impl LocalNode {
         config.validator_key = key;
         config.block_interval = options.block_interval;
         config.max_block_txs = options.max_block_txs;
+        config.private = Some(PrivateConfig {
+            dir: data_dir.join("private"),
+            scope: options.private_scope,
+            operator: options.operator.or_else(|| config.validator_key.clone()),
+            peers: options.private_peers,
+        });
         let node = tokio::task::spawn_blocking(move || Node::start(config))
             .await?
             .with_context(|| format!("starting the node in {}", data_dir.display()))?;

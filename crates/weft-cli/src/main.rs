@@ -138,7 +138,7 @@ enum GenesisCmd {
 #[derive(Subcommand)]
 enum NodeCmd {
     /// Run a validator node until Ctrl-C.
-    Run(NodeRunArgs),
+    Run(Box<NodeRunArgs>),
     /// Re-execute the stored chain from genesis and check every state root.
     Replay {
         #[arg(long)]
@@ -172,6 +172,17 @@ struct NodeRunArgs {
     /// A block is cut as soon as this many transactions wait.
     #[arg(long, default_value_t = 20_000)]
     max_block_txs: usize,
+    /// Organizations whose confidential payloads this node keeps (comma-separated), or `*`
+    /// for all: the single-node default. A consortium node names its own organization.
+    #[arg(long, default_value = "*", value_delimiter = ',')]
+    private_orgs: Vec<String>,
+    /// Member key (name or file) this node fetches confidential payloads from its peers
+    /// with; defaults to --key. Peers hand over only what its organization may hold.
+    #[arg(long)]
+    operator: Option<String>,
+    /// Client API URL of a node to fetch confidential payloads from (repeatable).
+    #[arg(long = "private-peer")]
+    private_peers: Vec<String>,
 }
 
 #[derive(Args, Clone)]
@@ -349,7 +360,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
                 &format!("wrote {} for chain {} (validator and admin {})", file.display(), genesis.chain_id, key.account()),
             );
         }
-        Command::Node(NodeCmd::Run(args)) => node_run(args, out).await?,
+        Command::Node(NodeCmd::Run(args)) => node_run(*args, out).await?,
         Command::Node(NodeCmd::Replay { genesis, data_dir }) => {
             let genesis = read_genesis(&genesis)?;
             let scratch = tempfile::tempdir().context("creating a scratch dir")?;
@@ -379,6 +390,20 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
     Ok(())
 }
 
+fn private_scope(orgs: &[String]) -> Result<weft_node::OrgScope, Failure> {
+    if orgs.iter().any(|o| o == "*") {
+        return Ok(weft_node::OrgScope::All);
+    }
+    let mut set = std::collections::BTreeSet::new();
+    for o in orgs {
+        set.insert(
+            weft_types::Name::new(o.as_str())
+                .map_err(|e| Failure::other(anyhow::anyhow!("--private-orgs: {e}")))?,
+        );
+    }
+    Ok(weft_node::OrgScope::Only(set))
+}
+
 async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
     let genesis = read_genesis(&args.genesis)?;
     let key = match &args.key {
@@ -392,6 +417,12 @@ async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
             .clamp(1, weft_types::limits::MAX_BLOCK_TXS),
         p2p: Some(args.p2p),
         follow: args.follow,
+        private_scope: private_scope(&args.private_orgs)?,
+        operator: match &args.operator {
+            Some(k) => Some(keys::read(&keys::resolve(k))?),
+            None => None,
+        },
+        private_peers: args.private_peers.clone(),
     };
     let node = local::LocalNode::start(&args.data_dir, genesis, key, args.api, options).await?;
     let head = node

@@ -3,6 +3,7 @@
 
 pub mod consortium;
 pub mod pki;
+pub mod private;
 
 use std::time::{Duration, Instant};
 
@@ -332,9 +333,20 @@ impl Client {
         path: &str,
         body: &Value,
     ) -> Result<T, ClientError> {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    /// Sends a JSON body with `method` and parses the JSON answer; signed like a GET when
+    /// reading as a member.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ClientError> {
         let mut request = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(body.to_string());
         if let Some(key) = &self.identity {
@@ -345,7 +357,8 @@ impl Client {
             let created = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let (input, signature) = weft_crypto::sign_request(key, "POST", route, query, created);
+            let (input, signature) =
+                weft_crypto::sign_request(key, method.as_str(), route, query, created);
             request = request
                 .header("signature-input", input)
                 .header("signature", signature);

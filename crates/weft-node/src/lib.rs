@@ -9,8 +9,10 @@ pub mod chain;
 pub mod mempool;
 mod node;
 pub mod peer;
+pub mod private;
 pub mod replay;
 
 pub use chain::{Chain, ChainError, ExecutedBlock, ProvenValue};
 pub use mempool::{Mempool, MempoolLimits};
 pub use node::{CommittedBlock, Node, NodeConfig, NodeError, TxLookup};
+pub use private::{OrgScope, PrivateConfig, Vault, VaultError};

@@ -27,6 +27,7 @@ use weft_types::{
 use crate::{
     chain::{Chain, ChainError, ExecutedBlock},
     mempool::{Mempool, MempoolLimits},
+    private::{PrivateConfig, Vault, VaultError},
 };
 
 /// How a node runs.
@@ -41,6 +42,8 @@ pub struct NodeConfig {
     /// Most transactions per block; reaching it triggers a block at once.
     pub max_block_txs: usize,
     pub mempool: MempoolLimits,
+    /// Where and for whom this node keeps confidential payloads; `None` keeps none.
+    pub private: Option<PrivateConfig>,
 }
 
 impl NodeConfig {
@@ -53,6 +56,7 @@ impl NodeConfig {
             block_interval: Duration::from_millis(200),
             max_block_txs: 20_000,
             mempool: MempoolLimits::default(),
+            private: None,
         }
     }
 }
@@ -95,6 +99,7 @@ struct Inner {
     fatal: Mutex<Option<String>>,
     producer: Mutex<Option<JoinHandle<()>>>,
     validator: Option<Keypair>,
+    vault: Option<Vault>,
 }
 
 /// A running node; cheap to clone.
@@ -118,6 +123,8 @@ pub enum NodeError {
     Chain(#[from] ChainError),
     #[error("the validator key {0} is not in the validator set")]
     NotAValidator(AccountId),
+    #[error("private store: {0}")]
+    Vault(#[from] VaultError),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -152,6 +159,13 @@ impl Node {
         {
             return Err(NodeError::NotAValidator(key.account()));
         }
+        let vault = config.private.clone().map(Vault::open).transpose()?;
+        if let Some(v) = &vault {
+            // Repairs a crash between a commit that narrowed access and its shredding.
+            let snapshot = chain.store().snapshot().map_err(ChainError::from)?;
+            let now = snapshot.head().map_or(0, |h| h.timestamp_ms);
+            v.reconcile(&snapshot, None, now)?;
+        }
         let (blocks, _) = broadcast::channel(1024);
         let inner = Arc::new(Inner {
             chain,
@@ -163,6 +177,7 @@ impl Node {
             fatal: Mutex::new(None),
             producer: Mutex::new(None),
             validator: config.validator_key.clone(),
+            vault,
         });
         let head = inner.chain.head()?;
         metrics::gauge!("weft_height").set(head.height as f64);
@@ -188,6 +203,11 @@ impl Node {
     /// The genesis document this node runs.
     pub fn genesis(&self) -> &Genesis {
         &self.inner.genesis
+    }
+
+    /// The confidential-data vault, when this node keeps payloads.
+    pub fn vault(&self) -> Option<&Vault> {
+        self.inner.vault.as_ref()
     }
 
     /// Transactions waiting.
@@ -447,10 +467,24 @@ fn commit_and_announce(
     touched.dedup();
     let tx_hashes: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_hash).collect();
     let failed_count = executed.receipts.iter().filter(|r| !r.is_success()).count() as u32;
+    let narrowed = crate::private::narrowed_records(&executed.receipts);
     inner.chain.commit(executed, finalization)?;
     let committed = started.elapsed();
 
     let snapshot = inner.chain.store().snapshot()?;
+    if let Some(vault) = &inner.vault {
+        let full = header
+            .height
+            .is_multiple_of(crate::private::FULL_RECONCILE_EVERY);
+        if full || !narrowed.is_empty() {
+            let ids = (!full).then_some(&narrowed);
+            // The block is committed either way; a copy left behind here is shredded by
+            // the next pass or at restart.
+            if let Err(e) = vault.reconcile(&snapshot, ids, header.timestamp_ms) {
+                tracing::error!(error = %e, height = header.height, "private store reconciliation failed");
+            }
+        }
+    }
     {
         let mut pool = lock(&inner.mempool);
         let next_height = header.height + 1;

@@ -24,6 +24,7 @@ use weft_types::{
 
 mod bank_guarantee;
 mod carbon_removal;
+mod data_accountability;
 mod e_mortgage;
 mod energy_trading;
 mod identity;
@@ -113,6 +114,11 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         use_case: "UC-29",
         title: "Decentralized PKI: endorsed name bindings, transparency log, X.509, revocation",
     },
+    ScenarioInfo {
+        name: "data-accountability",
+        use_case: "UC-31",
+        title: "Health data under a usage policy: consent, grants, logged reads, audit, erasure (with UC-09)",
+    },
 ];
 
 /// The scenario called `name`, if there is one.
@@ -136,6 +142,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Option<ScenarioReport> {
         "petitions" => petitions::run(ctx).await,
         "identity" => identity::run(ctx).await,
         "pki" => pki::run(ctx).await,
+        "data-accountability" => data_accountability::run(ctx).await,
         _ => return None,
     };
     Some(report)
@@ -239,8 +246,19 @@ impl Scenario {
         label: &str,
         ops: Vec<Operation>,
     ) -> Result<()> {
-        let status = ctx
-            .send(keys, ops)
+        self.commit_hashed(ctx, keys, label, ops).await.map(|_| ())
+    }
+
+    /// As [`Scenario::commit_signed`], returning the committed transaction's hash.
+    pub async fn commit_hashed(
+        &mut self,
+        ctx: &Ctx,
+        keys: &[&Keypair],
+        label: &str,
+        ops: Vec<Operation>,
+    ) -> Result<weft_types::Hash> {
+        let (hash, status) = ctx
+            .send_hashed(keys, ops)
             .await
             .with_context(|| format!("step {label:?}"))?;
         self.report.transactions += 1;
@@ -249,7 +267,7 @@ impl Scenario {
         if !ok {
             anyhow::bail!("step {label:?} failed: {status:?}");
         }
-        Ok(())
+        Ok(hash)
     }
 
     /// Sends `ops` signed by `key`; the step passes only if the ledger refuses it with
@@ -419,6 +437,15 @@ impl Ctx {
         keys: &[&Keypair],
         ops: Vec<Operation>,
     ) -> Result<TxStatus, ClientError> {
+        Ok(self.send_hashed(keys, ops).await?.1)
+    }
+
+    /// As [`Ctx::send`], also returning the transaction's hash.
+    pub async fn send_hashed(
+        &self,
+        keys: &[&Keypair],
+        ops: Vec<Operation>,
+    ) -> Result<(weft_types::Hash, TxStatus), ClientError> {
         let key = keys[0];
         // The signer reads its own nonce and receipt (permissioned reads).
         let client = self.client.as_member(key);
@@ -427,10 +454,11 @@ impl Ctx {
             .nonce(nonce)
             .ops(ops)
             .sign(keys);
+        let hash = weft_crypto::tx_hash(&stx.tx);
         let committed = client
             .submit_and_wait(&stx, Duration::from_secs(20))
             .await?;
-        Ok(committed.receipt.status)
+        Ok((hash, committed.receipt.status))
     }
 
     /// A number unique to this run of a scenario on this chain (the current height), for ids.

@@ -16,6 +16,13 @@ async fn play(scenario: &str) {
     let mut config = NodeConfig::new(dir.path().join("chain"), genesis.clone());
     config.validator_key = Some(operator.clone());
     config.block_interval = Duration::from_millis(20);
+    // As in `weft demo`: the one node keeps every organization's confidential payloads.
+    config.private = Some(weft_node::PrivateConfig {
+        dir: dir.path().join("private"),
+        scope: weft_node::OrgScope::All,
+        operator: None,
+        peers: vec![],
+    });
     let node = tokio::task::spawn_blocking(move || Node::start(config))
         .await
         .unwrap()
@@ -93,4 +100,5 @@ scenario_tests! {
     petitions => "petitions",
     identity => "identity",
     pki => "pki",
+    data_accountability => "data-accountability",
 }
