@@ -101,7 +101,51 @@ pub fn openapi_document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), identity_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), private_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// Confidential data (DESIGN §7): every route needs a signed request by a member.
+fn private_paths() -> Value {
+    let id = path_param("id", "private record id");
+    let mut put = op(
+        "Hand a private record's payload to this node (its controller or subject). Refused unless the payload and salt open the record's on-chain commitment and this node serves an organization that may hold it; stored encrypted at rest",
+        json!([id.clone()]),
+        "stored",
+    );
+    put["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["salt", "payload"], "properties": {
+        "salt": {"type": "string", "description": "the commitment's salt, hex (16 to 64 bytes)"},
+        "payload": {"type": "string", "description": "the payload, base64"}
+    }}}}});
+    if let Some(responses) = put["responses"].as_object_mut()
+        && let Some(ok) = responses.remove("200")
+    {
+        responses.insert("201".into(), ok);
+    }
+    let mut read = op(
+        "The payload, once per committed access_private_record transaction signed by the caller, if the caller's right still holds now (a later revocation, consent withdrawal or purge wins). A node that may hold the payload but lacks it fetches it from its peers. Answers salt (hex) and payload (base64), which open the commitment",
+        json!([
+            id.clone(),
+            query_param(
+                "access",
+                "hash of the committed access transaction",
+                "string"
+            )
+        ]),
+        "payload",
+    );
+    read["responses"]["410"] = json!({"$ref": "#/components/responses/Error"});
+    read["responses"]["502"] = json!({"$ref": "#/components/responses/Error"});
+    json!({
+        "/v1/private/{id}": {"get": op("A private record (commitment, usage policy, subject's consent, grants, purge) and its log of creation, grants, revocations, consent changes, accesses and purge; for its controller, subject, grantees and read.private holders", json!([id.clone(), query_param("from", "first log entry", "integer"), query_param("limit", "at most 1000 log entries", "integer")]), "record and log")},
+        "/v1/private/{id}/payload": {
+            "get": read,
+            "put": put
+        },
+        "/v1/private/{id}/replicate": {"post": op("Node-to-node: a copy of the payload sealed (HPKE X25519/ChaCha20-Poly1305) to the transfer key in the signed query, for a requester whose organization may hold the payload (a party's or a live grantee's)", json!([id, query_param("transfer_key", "X25519 public key, 64 hex characters", "string")]), "envelope")}
+    })
 }
 
 /// DID resolution, status lists and credential verification (kept apart: one `json!` for the

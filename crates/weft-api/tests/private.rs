@@ -467,3 +467,41 @@ async fn payloads_reach_only_authorized_nodes_and_a_purge_leaves_no_bytes() {
         .await;
     assert_eq!(code(&r), Some(ErrorCode::Purged));
 }
+
+/// A crash between a commit that ended a node's right to a payload and the shredding, or a
+/// copy left from before: the node's start reconciles the store with the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_starts_by_shredding_copies_the_ledger_does_not_allow() {
+    let admin = Keypair::from_seed([1; 32]);
+    let genesis = consortium::genesis(
+        name("private-start"),
+        &admin,
+        name("hospital"),
+        1_700_000_000_000,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let payload = b"orphaned payload bytes that must not survive a restart".to_vec();
+    let sealed = prepare(&payload).unwrap();
+    {
+        let store = weft_private::PrivateStore::open(&dir.path().join("private")).unwrap();
+        store
+            .put(
+                "ghost",
+                &Commitment(sealed.commitment),
+                &sealed.salt,
+                &payload,
+            )
+            .unwrap();
+        assert!(store.contains("ghost"));
+    }
+    let mut config = NodeConfig::new(dir.path().join("chain"), genesis);
+    config.private = Some(PrivateConfig {
+        dir: dir.path().join("private"),
+        scope: OrgScope::All,
+        operator: None,
+        peers: vec![],
+    });
+    let node = Node::start(config).unwrap();
+    assert!(!node.vault().unwrap().store().contains("ghost"));
+    assert!(files_containing(dir.path(), &payload[..24]).is_empty());
+}
