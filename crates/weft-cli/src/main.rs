@@ -7,6 +7,7 @@ mod keys;
 mod local;
 mod output;
 mod pki;
+mod private;
 mod tx;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
@@ -86,6 +87,9 @@ enum Command {
     /// The key registry: names, X.509 certificates for live bindings and their verification.
     #[command(subcommand)]
     Pki(pki::PkiCmd),
+    /// Confidential data: records with a usage policy, grants, consent, logged reads, purge.
+    #[command(subcommand)]
+    Private(private::PrivateCmd),
     /// Start a local ledger with a small consortium, run the reference scenarios, serve the API.
     Demo(demo::DemoArgs),
     /// Measure committed throughput and latency against a local node.
@@ -384,6 +388,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Did(cmd) => credential::did(cmd, out).await?,
         Command::Credential(cmd) => credential::credential(cmd, out).await?,
         Command::Pki(cmd) => pki::pki(cmd, out).await?,
+        Command::Private(cmd) => private::private(cmd, out).await?,
         Command::Demo(args) => demo::run(args, out).await?,
         Command::Bench(args) => bench::run(args, out).await?,
     }
