@@ -2,132 +2,13 @@
 //! refusal with its code and exit status, proofs through `weft query --prove` and
 //! `weft verify`, and `weft demo --exit --json`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
-};
+use std::{path::Path, process::Command};
 
 use serde_json::Value;
 
-const WEFT: &str = env!("CARGO_BIN_EXE_weft");
+mod common;
 
-struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-    node: Option<Child>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.node.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Env {
-    fn weft(&self, args: &[&str]) -> Output {
-        Command::new(WEFT)
-            .args(args)
-            .env("WEFT_HOME", self.dir.path())
-            .env("WEFT_NODE", &self.url)
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap()
-    }
-
-    /// Runs with `--json`; returns (exit code, parsed stdout).
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.weft(&all);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-            panic!(
-                "{args:?}: not JSON: {stdout}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), value)
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let (code, v) = self.json(args);
-        assert_eq!(code, 0, "{args:?} failed: {v}");
-        v
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
-fn start() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut env = Env {
-        dir,
-        url: format!("http://127.0.0.1:{port}"),
-        node: None,
-    };
-    env.ok(&["keys", "new", "validator"]);
-    let genesis = env.path("genesis.json");
-    env.ok(&[
-        "genesis",
-        "init",
-        "--chain-id",
-        "cli-test",
-        "--validator",
-        "validator",
-        "--out",
-        genesis.to_str().unwrap(),
-    ]);
-    let child = Command::new(WEFT)
-        .args([
-            "node",
-            "run",
-            "--genesis",
-            genesis.to_str().unwrap(),
-            "--data-dir",
-        ])
-        .arg(env.path("data"))
-        .args([
-            "--key",
-            "validator",
-            "--api",
-            &format!("127.0.0.1:{port}"),
-            "--p2p",
-            "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
-        ])
-        .env("WEFT_HOME", env.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    env.node = Some(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while env.json(&["query", "status"]).0 != 0 {
-        assert!(Instant::now() < deadline, "node did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    env
-}
-
-fn code_of(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("")
-}
+use common::{Env, WEFT, code_of, free_port, start};
 
 fn write(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
@@ -135,7 +16,7 @@ fn write(path: &Path, value: &Value) {
 
 #[test]
 fn transactions_refusals_and_proofs_through_the_cli() {
-    let env = start();
+    let env = start("cli-test");
     env.ok(&["keys", "new", "alice"]);
     env.ok(&["keys", "new", "bob"]);
     let alice = env.ok(&["keys", "show", "alice"])["account"]
@@ -569,7 +450,7 @@ fn template_validate_checks_files_offline_and_points_at_the_line() {
 
 #[test]
 fn pki_certificates_verify_only_while_their_binding_is_live() {
-    let env = start();
+    let env = start("cli-test");
     for k in ["owner", "server", "ca1", "ca2"] {
         env.ok(&["keys", "new", k]);
     }

@@ -3,158 +3,12 @@
 //! grant and gets the exact bytes, loses it on revocation, the patient narrows consent and
 //! finally purges; refusals come back with the ledger's codes.
 
-use std::{
-    path::PathBuf,
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
-};
-
 use serde_json::{Value, json};
 use weft_credentials::commitment::{Commitment, Salt, verify};
 
-const WEFT: &str = env!("CARGO_BIN_EXE_weft");
+mod common;
 
-struct Env {
-    dir: tempfile::TempDir,
-    url: String,
-    node: Option<Child>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.node.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Env {
-    fn weft(&self, args: &[&str]) -> Output {
-        Command::new(WEFT)
-            .args(args)
-            .env("WEFT_HOME", self.dir.path())
-            .env("WEFT_NODE", &self.url)
-            .env_remove("WEFT_AS")
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap()
-    }
-
-    /// Runs with `--json`; returns (exit code, parsed stdout).
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.weft(&all);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-            panic!(
-                "{args:?}: not JSON: {stdout}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), value)
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let (code, v) = self.json(args);
-        assert_eq!(code, 0, "{args:?} failed: {v}");
-        v
-    }
-
-    /// Runs with `--json`, expects the ledger's refusal (exit 3) with `code`.
-    fn refused(&self, args: &[&str], code: &str) -> Value {
-        let (exit, v) = self.json(args);
-        assert_eq!(exit, 3, "{args:?} was not refused: {v}");
-        assert_eq!(v["error"]["code"], code, "{args:?}: {v}");
-        v
-    }
-
-    /// Runs in text mode, expects success; returns stdout.
-    fn text(&self, args: &[&str]) -> Vec<u8> {
-        let out = self.weft(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn account(&self, key: &str) -> String {
-        self.ok(&["keys", "show", key])["account"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
-fn start() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut env = Env {
-        dir,
-        url: format!("http://127.0.0.1:{port}"),
-        node: None,
-    };
-    env.ok(&["keys", "new", "validator"]);
-    let genesis = env.path("genesis.json");
-    env.ok(&[
-        "genesis",
-        "init",
-        "--chain-id",
-        "private-cli-test",
-        "--validator",
-        "validator",
-        "--out",
-        genesis.to_str().unwrap(),
-    ]);
-    // The node keeps a private store for every organization by default.
-    let child = Command::new(WEFT)
-        .args([
-            "node",
-            "run",
-            "--genesis",
-            genesis.to_str().unwrap(),
-            "--data-dir",
-        ])
-        .arg(env.path("data"))
-        .args([
-            "--key",
-            "validator",
-            "--api",
-            &format!("127.0.0.1:{port}"),
-            "--p2p",
-            "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
-        ])
-        .env("WEFT_HOME", env.dir.path())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    env.node = Some(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while env.json(&["query", "status"]).0 != 0 {
-        assert!(Instant::now() < deadline, "node did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    env
-}
+use common::start;
 
 fn events(show: &Value) -> Vec<String> {
     show["log"]
@@ -167,7 +21,7 @@ fn events(show: &Value) -> Vec<String> {
 
 #[test]
 fn a_private_record_through_its_lifecycle_with_the_cli() {
-    let env = start();
+    let env = start("private-cli-test");
     for k in ["hospital", "patient", "lab", "broker"] {
         env.ok(&["keys", "new", k]);
     }
