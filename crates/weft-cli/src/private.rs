@@ -7,29 +7,25 @@
 use std::{
     io::{Read, Write},
     path::{Path, PathBuf},
-    time::Duration,
 };
 
 use anyhow::Context;
 use clap::Subcommand;
 use serde_json::{Value, json};
-use weft_client::{Client, Committed, Keypair, TxBuilder, private::prepare};
+use weft_client::{Client, Keypair, private::prepare};
 use weft_credentials::commitment::Salt;
 use weft_types::{
-    AccessPrivateRecord, CreatePrivateRecord, ErrorCode, GrantPrivateAccess, Hash, Name, Operation,
-    PurgePrivateRecord, RevokePrivateAccess, SetPrivateConsent, TxStatus, UsagePolicy,
+    AccessPrivateRecord, CreatePrivateRecord, ErrorCode, GrantPrivateAccess, Name, Operation,
+    PurgePrivateRecord, RevokePrivateAccess, SetPrivateConsent, UsagePolicy,
     private::MAX_PRIVATE_PAYLOAD_BYTES,
 };
 
 use crate::{
     NodeUrl, keys,
     output::{Failure, Out},
+    tx,
 };
 
-/// Blocks from now until a transaction of these commands expires (as `weft tx`).
-const TTL_BLOCKS: u64 = 100;
-/// How long to wait for a receipt (as `weft tx`).
-const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Log entries the node returns per page at most.
 const LOG_PAGE: u64 = 1000;
 
@@ -193,42 +189,7 @@ fn read_payload(file: &Path) -> Result<Vec<u8>, Failure> {
     Ok(payload)
 }
 
-/// Signs `ops` with `signer` (and `cosigners`), submits them and waits for the receipt; a
-/// refusal carries the ledger's error code, as in `weft tx`.
-async fn commit(
-    url: &NodeUrl,
-    signer: &Keypair,
-    cosigners: &[&Keypair],
-    ops: Vec<Operation>,
-) -> Result<(Hash, Committed), Failure> {
-    let client = url.client(Some(signer))?;
-    let status = client.status().await?;
-    let chain_id: Name = serde_json::from_value(status["chain_id"].clone())
-        .map_err(|e| Failure::other(anyhow::anyhow!("node sent a bad chain id: {e}")))?;
-    let height = status["height"].as_u64().unwrap_or(0);
-    let nonce = client.next_nonce(&signer.account()).await?;
-    let mut signers = vec![signer];
-    signers.extend_from_slice(cosigners);
-    let stx = TxBuilder::new(chain_id, signer.account())
-        .nonce(nonce)
-        .expiry_height(height.saturating_add(TTL_BLOCKS))
-        .ops(ops)
-        .sign(&signers);
-    let hash = client.submit(&stx).await?;
-    let committed = client.wait_committed(&hash, COMMIT_TIMEOUT).await?;
-    match &committed.receipt.status {
-        TxStatus::Success => Ok((hash, committed)),
-        TxStatus::Failed { code, message, .. } => Err(Failure::refused(
-            code.as_str(),
-            format!(
-                "transaction {hash} failed in block {}: {message}",
-                committed.height
-            ),
-        )),
-    }
-}
-
-/// `commit` for the one-operation commands, reporting the receipt.
+/// `sign_submit_wait` for the one-operation commands, reporting the receipt.
 async fn commit_and_report(
     url: &NodeUrl,
     signer: &Keypair,
@@ -236,7 +197,7 @@ async fn commit_and_report(
     what: String,
     out: Out,
 ) -> Result<(), Failure> {
-    let (hash, committed) = commit(url, signer, &[], vec![op]).await?;
+    let (hash, committed) = tx::sign_submit_wait(url, signer, &[], vec![op]).await?;
     out.print(
         &json!({"tx_hash": hash, "status": "committed", "height": committed.height, "index": committed.index}),
         &format!(
@@ -284,7 +245,8 @@ pub(crate) async fn private(cmd: PrivateCmd, out: Out) -> Result<(), Failure> {
                 },
             });
             let cosigners: Vec<&Keypair> = subject.iter().collect();
-            let (hash, committed) = commit(&url, &controller, &cosigners, vec![op]).await?;
+            let (hash, committed) =
+                tx::sign_submit_wait(&url, &controller, &cosigners, vec![op]).await?;
             if let Err(e) = client_as(&url, &controller)
                 .upload_private_payload(id.as_str(), &sealed.salt, &payload)
                 .await
@@ -366,7 +328,7 @@ pub(crate) async fn private(cmd: PrivateCmd, out: Out) -> Result<(), Failure> {
                 id: id.clone(),
                 purpose: purpose.clone(),
             });
-            let (access, committed) = commit(&url, &reader, &[], vec![op]).await?;
+            let (access, committed) = tx::sign_submit_wait(&url, &reader, &[], vec![op]).await?;
             let got = client_as(&url, &reader)
                 .read_private_payload(id.as_str(), &access)
                 .await?;

@@ -5,9 +5,9 @@ use std::{path::PathBuf, time::Duration};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use weft_client::{Client, TxBuilder};
+use weft_client::{Client, Committed, Keypair, TxBuilder};
 use weft_types::{
-    Amount, AssignRole, Burn, DefineToken, Mint, Name, Operation, RegisterAccount,
+    Amount, AssignRole, Burn, DefineToken, Hash, Mint, Name, Operation, RegisterAccount,
     RegisterOrganization, RevokeRole, Transfer, TxStatus,
 };
 
@@ -28,7 +28,7 @@ pub struct TxArgs {
     #[arg(long)]
     nonce: Option<u64>,
     /// Blocks from now until the transaction expires.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = DEFAULT_TTL_BLOCKS)]
     ttl_blocks: u64,
     #[arg(long, default_value = "")]
     memo: String,
@@ -328,6 +328,53 @@ pub async fn submit_file(
     submit_and_report(&client, &stx, no_wait, out).await
 }
 
+/// Blocks from now until a transaction expires, unless the command says otherwise.
+pub(crate) const DEFAULT_TTL_BLOCKS: u64 = 100;
+/// How long commands wait for a receipt.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits for the receipt of `hash`; a failed receipt is the ledger's refusal, with its code.
+async fn wait_success(client: &Client, hash: &Hash) -> Result<Committed, Failure> {
+    let committed = client.wait_committed(hash, COMMIT_TIMEOUT).await?;
+    match &committed.receipt.status {
+        TxStatus::Success => Ok(committed),
+        TxStatus::Failed { code, message, .. } => Err(Failure::refused(
+            code.as_str(),
+            format!(
+                "transaction {hash} failed in block {}: {message}",
+                committed.height
+            ),
+        )),
+    }
+}
+
+/// Signs `ops` by `signer` (its next nonce, the node's chain) co-signed by `cosigners`,
+/// submits them and waits for a successful receipt: the path of every command that
+/// writes to the ledger besides `weft tx` itself.
+pub(crate) async fn sign_submit_wait(
+    url: &NodeUrl,
+    signer: &Keypair,
+    cosigners: &[&Keypair],
+    ops: Vec<Operation>,
+) -> Result<(Hash, Committed), Failure> {
+    // The signer reads its own nonce and receipt.
+    let client = url.client(Some(signer))?;
+    let status = client.status().await?;
+    let chain_id: Name = serde_json::from_value(status["chain_id"].clone())
+        .map_err(|e| Failure::other(anyhow::anyhow!("node sent a bad chain id: {e}")))?;
+    let height = status["height"].as_u64().unwrap_or(0);
+    let nonce = client.next_nonce(&signer.account()).await?;
+    let mut signers = vec![signer];
+    signers.extend_from_slice(cosigners);
+    let stx = TxBuilder::new(chain_id, signer.account())
+        .nonce(nonce)
+        .expiry_height(height.saturating_add(DEFAULT_TTL_BLOCKS))
+        .ops(ops)
+        .sign(&signers);
+    let hash = client.submit(&stx).await?;
+    Ok((hash, wait_success(&client, &hash).await?))
+}
+
 async fn submit_and_report(
     client: &Client,
     stx: &weft_types::SignedTransaction,
@@ -342,29 +389,16 @@ async fn submit_and_report(
         );
         return Ok(());
     }
-    let committed = client
-        .wait_committed(&hash, Duration::from_secs(30))
-        .await?;
-    match &committed.receipt.status {
-        TxStatus::Success => {
-            out.print(
-                &json!({"tx_hash": hash, "status": "committed", "height": committed.height, "index": committed.index, "reference": committed.reference, "receipt": committed.receipt}),
-                &format!(
-                    "committed {hash}\n  at height {} index {} ({})\n  events: {}",
-                    committed.height,
-                    committed.index,
-                    committed.reference.clone().unwrap_or_default(),
-                    committed.receipt.events.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            );
-            Ok(())
-        }
-        TxStatus::Failed { code, message, .. } => Err(Failure::refused(
-            code.as_str(),
-            format!(
-                "transaction {hash} failed in block {}: {message}",
-                committed.height
-            ),
-        )),
-    }
+    let committed = wait_success(client, &hash).await?;
+    out.print(
+        &json!({"tx_hash": hash, "status": "committed", "height": committed.height, "index": committed.index, "reference": committed.reference, "receipt": committed.receipt}),
+        &format!(
+            "committed {hash}\n  at height {} index {} ({})\n  events: {}",
+            committed.height,
+            committed.index,
+            committed.reference.clone().unwrap_or_default(),
+            committed.receipt.events.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    );
+    Ok(())
 }
