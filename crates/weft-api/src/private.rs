@@ -27,7 +27,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use weft_execution::{
     keys::StateKey,
-    model::Account,
     private::{PrivateRecord, load, log, organization_may_hold},
 };
 use weft_node::{Node, TxLookup};
@@ -48,13 +47,18 @@ fn record_id(id: &str) -> Result<Name, ApiError> {
     Name::new(id).map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
 }
 
-fn member(caller: &Caller) -> Result<AccountId, ApiError> {
-    caller.viewer.account().ok_or_else(|| {
+/// The signed-in member and its organization.
+fn member_of(caller: &Caller) -> Result<(AccountId, Name), ApiError> {
+    caller.viewer.member.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::Unauthenticated,
             "confidential data is only for members: sign the request",
         )
     })
+}
+
+fn member(caller: &Caller) -> Result<AccountId, ApiError> {
+    member_of(caller).map(|(account, _)| account)
 }
 
 fn load_record(snapshot: &Snapshot, id: &Name) -> Result<PrivateRecord, ApiError> {
@@ -315,7 +319,7 @@ pub(crate) async fn replicate(
     Query(q): Query<ReplicateQuery>,
 ) -> ApiResult<Json<Value>> {
     let id = record_id(&id)?;
-    let requester = member(&caller)?;
+    let (requester, organization) = member_of(&caller)?;
     let key: [u8; 32] = hex::decode(&q.transfer_key)
         .ok()
         .and_then(|b| b.try_into().ok())
@@ -327,13 +331,6 @@ pub(crate) async fn replicate(
         })?;
     let record = load_record(&caller.snapshot, &id)?;
     not_purged(&record)?;
-    let organization = caller
-        .snapshot
-        .get(&StateKey::Account(requester).to_bytes())
-        .map_err(ApiError::internal)?
-        .and_then(|b| borsh::from_slice::<Account>(&b).ok())
-        .map(|a| a.organization)
-        .ok_or_else(|| ApiError::new(ErrorCode::UnknownAccount, "requester is not registered"))?;
     if !organization_may_hold(
         &caller.snapshot,
         &record,

@@ -45,6 +45,8 @@ async fn start_node(
         scope: OrgScope::Only(scope.iter().map(|s| name(s)).collect::<BTreeSet<_>>()),
         operator: operator.cloned(),
         peers,
+        // Short, so the test sees grants that lapse by time leave the store.
+        sweep_interval: Duration::from_millis(200),
     });
     let node = Node::start(config).unwrap();
     let p2p = if validator.is_some() {
@@ -145,8 +147,21 @@ async fn synced(follower: &Node, leader: &Node) {
     panic!("follower did not reach height {target}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn payloads_reach_only_authorized_nodes_and_a_purge_leaves_no_bytes() {
+struct Cast {
+    chain: Name,
+    genesis: Genesis,
+    admin: Keypair,
+    hospital: Keypair,
+    patient: Keypair,
+    lab: Keypair,
+    lab_node: Keypair,
+    other_node: Keypair,
+    auditor: Keypair,
+}
+
+/// A hospital operates the validator; a lab and an unrelated organization each run a node
+/// under an operator account; a patient (citizen) and a data-protection authority (auditor).
+fn cast() -> Cast {
     let [admin, hospital, patient, lab, lab_node, other_node, auditor] =
         [1u8, 2, 3, 4, 5, 6, 7].map(|n| Keypair::from_seed([n; 32]));
     let chain = name("private-test");
@@ -172,6 +187,65 @@ async fn payloads_reach_only_authorized_nodes_and_a_purge_leaves_no_bytes() {
             roles: vec![name(role)],
         });
     }
+    Cast {
+        chain,
+        genesis,
+        admin,
+        hospital,
+        patient,
+        lab,
+        lab_node,
+        other_node,
+        auditor,
+    }
+}
+
+/// Creates `id` about the patient (treatment and research) and uploads `payload` to `via`.
+async fn record_payload(
+    via: &Client,
+    c: &Cast,
+    id: &str,
+    payload: &[u8],
+) -> weft_client::private::Sealed {
+    let sealed = prepare(payload).unwrap();
+    send(
+        via,
+        &c.chain,
+        &[&c.hospital, &c.patient],
+        Operation::CreatePrivateRecord(CreatePrivateRecord {
+            id: name(id),
+            data_type: name("lab-result"),
+            subject: Some(c.patient.account()),
+            commitment: sealed.commitment,
+            size: sealed.size,
+            policy: UsagePolicy {
+                purposes: vec![name("treatment"), name("research")],
+                retain_until_ms: None,
+                onward_grants: false,
+            },
+        }),
+    )
+    .await;
+    via.as_member(&c.hospital)
+        .upload_private_payload(id, &sealed.salt, payload)
+        .await
+        .unwrap();
+    sealed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_reach_only_authorized_nodes_and_a_purge_leaves_no_bytes() {
+    let Cast {
+        chain,
+        genesis,
+        admin,
+        hospital,
+        patient,
+        lab,
+        lab_node,
+        other_node,
+        auditor,
+    } = cast();
     let (a, p2p) = start_node(&genesis, Some(&admin), None, &["hospital"], None, vec![]).await;
     let a_url = a.client.base().to_owned();
     let (b, _) = start_node(
@@ -468,6 +542,105 @@ async fn payloads_reach_only_authorized_nodes_and_a_purge_leaves_no_bytes() {
     assert_eq!(code(&r), Some(ErrorCode::Purged));
 }
 
+/// A grant that lapses by block time alone: no block names the record, and the lab's node
+/// still drops its copy (the sweeper), while the reads stop at the expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_grant_takes_the_copy_off_the_grantees_node() {
+    let c = cast();
+    let (a, p2p) = start_node(
+        &c.genesis,
+        Some(&c.admin),
+        None,
+        &["hospital"],
+        None,
+        vec![],
+    )
+    .await;
+    let a_url = a.client.base().to_owned();
+    let (b, _) = start_node(
+        &c.genesis,
+        None,
+        p2p,
+        &["lab"],
+        Some(&c.lab_node),
+        vec![a_url],
+    )
+    .await;
+    let payload = b"HbA1c 6.1% for the lapsing grant".to_vec();
+    record_payload(&a.client, &c, "lab-lapse", &payload).await;
+    let head_ms = a.node.chain().head().unwrap().timestamp_ms;
+    let expires = head_ms + 1_500;
+    send(
+        &a.client,
+        &c.chain,
+        &[&c.hospital],
+        Operation::GrantPrivateAccess(GrantPrivateAccess {
+            id: name("lab-lapse"),
+            grantee: c.lab.account(),
+            purposes: vec![name("treatment")],
+            expires_at_ms: Some(expires),
+        }),
+    )
+    .await;
+    let (read, _) = send(
+        &a.client,
+        &c.chain,
+        &[&c.lab],
+        Operation::AccessPrivateRecord(AccessPrivateRecord {
+            id: name("lab-lapse"),
+            purpose: name("treatment"),
+        }),
+    )
+    .await;
+    synced(&b.node, &a.node).await;
+    let got = b
+        .client
+        .as_member(&c.lab)
+        .read_private_payload("lab-lapse", &read)
+        .await
+        .unwrap();
+    assert_eq!(got.payload, payload);
+    assert!(b.node.vault().unwrap().store().contains("lab-lapse"));
+    // Blocks carry time forward; unrelated transactions make them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while b.node.chain().head().unwrap().timestamp_ms <= expires
+        || b.node.vault().unwrap().store().contains("lab-lapse")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lapsed copy was not swept"
+        );
+        send(
+            &a.client,
+            &c.chain,
+            &[&c.patient],
+            Operation::AccessPrivateRecord(AccessPrivateRecord {
+                id: name("lab-lapse"),
+                purpose: name("own-copy"),
+            }),
+        )
+        .await;
+        synced(&b.node, &a.node).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(files_containing(b.dir.path(), &payload).is_empty());
+    // The hospital's own node keeps it: its organization is the controller's.
+    assert!(a.node.vault().unwrap().store().contains("lab-lapse"));
+    assert_eq!(
+        refusal(
+            &a.client,
+            &c.chain,
+            &[&c.lab],
+            Operation::AccessPrivateRecord(AccessPrivateRecord {
+                id: name("lab-lapse"),
+                purpose: name("treatment"),
+            })
+        )
+        .await,
+        ErrorCode::Unauthorized
+    );
+}
+
 /// A crash between a commit that ended a node's right to a payload and the shredding, or a
 /// copy left from before: the node's start reconciles the store with the ledger.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,6 +673,7 @@ async fn a_node_starts_by_shredding_copies_the_ledger_does_not_allow() {
         scope: OrgScope::All,
         operator: None,
         peers: vec![],
+        sweep_interval: weft_node::private::SWEEP_INTERVAL,
     });
     let node = Node::start(config).unwrap();
     assert!(!node.vault().unwrap().store().contains("ghost"));

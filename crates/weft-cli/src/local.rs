@@ -68,6 +68,7 @@ impl LocalNode {
             scope: options.private_scope,
             operator: options.operator.or_else(|| config.validator_key.clone()),
             peers: options.private_peers,
+            sweep_interval: weft_node::private::SWEEP_INTERVAL,
         });
         let node = tokio::task::spawn_blocking(move || Node::start(config))
             .await?

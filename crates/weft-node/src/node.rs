@@ -192,6 +192,15 @@ impl Node {
                 .map_err(|e| ChainError::Execution(format!("cannot start producer: {e}")))?;
             *lock(&inner.producer) = Some(handle);
         }
+        if inner.vault.is_some() {
+            let weak = Arc::downgrade(&inner);
+            std::thread::Builder::new()
+                .name("weft-vault".into())
+                .spawn(move || sweep_vault(&weak))
+                .map_err(|e| {
+                    ChainError::Execution(format!("cannot start the vault sweeper: {e}"))
+                })?;
+        }
         Ok(Self { inner })
     }
 
@@ -383,6 +392,38 @@ impl Node {
     }
 }
 
+/// Checks every kept private payload against the ledger every sweep interval
+/// ([`crate::PrivateConfig::sweep_interval`]), off the commit path: grants and retention periods
+/// lapse by block time without a block naming the record. Ends with the node.
+fn sweep_vault(node: &std::sync::Weak<Inner>) {
+    let slice = Duration::from_millis(50);
+    let mut waited = Duration::ZERO;
+    loop {
+        std::thread::sleep(slice);
+        let Some(inner) = node.upgrade() else {
+            return;
+        };
+        if inner.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Some(vault) = &inner.vault else {
+            return;
+        };
+        waited += slice;
+        if waited < vault.sweep_interval() {
+            continue;
+        }
+        waited = Duration::ZERO;
+        let Ok(snapshot) = inner.chain.store().snapshot() else {
+            continue;
+        };
+        let now = snapshot.head().map_or(0, |h| h.timestamp_ms);
+        if let Err(e) = vault.reconcile(&snapshot, None, now) {
+            tracing::error!(error = %e, "private store sweep failed");
+        }
+    }
+}
+
 fn produce(inner: &Inner, interval: Duration, max_block_txs: usize) {
     let Some(key) = inner.validator.as_ref() else {
         return;
@@ -472,17 +513,13 @@ fn commit_and_announce(
     let committed = started.elapsed();
 
     let snapshot = inner.chain.store().snapshot()?;
-    if let Some(vault) = &inner.vault {
-        let full = header
-            .height
-            .is_multiple_of(crate::private::FULL_RECONCILE_EVERY);
-        if full || !narrowed.is_empty() {
-            let ids = (!full).then_some(&narrowed);
-            // The block is committed either way; a copy left behind here is shredded by
-            // the next pass or at restart.
-            if let Err(e) = vault.reconcile(&snapshot, ids, header.timestamp_ms) {
-                tracing::error!(error = %e, height = header.height, "private store reconciliation failed");
-            }
+    if let Some(vault) = &inner.vault
+        && !narrowed.is_empty()
+    {
+        // Only the records this block touched: the block is committed either way, and a
+        // copy left behind here goes in the sweeper's next pass or at restart.
+        if let Err(e) = vault.reconcile(&snapshot, Some(&narrowed), header.timestamp_ms) {
+            tracing::error!(error = %e, height = header.height, "private store reconciliation failed");
         }
     }
     {

@@ -7,8 +7,8 @@
 //! path: when a block revokes grants, narrows consent or purges a record, every copy this
 //! node may no longer hold is shredded before the block is announced, so a client that saw
 //! the purge committed never finds the payload on this node. A crash between the commit and
-//! the shredding is repaired at startup (a full reconciliation), and a periodic full pass
-//! catches grants that lapse by time.
+//! the shredding is repaired at startup (a full reconciliation), and a sweeper thread's
+//! periodic full pass, off the commit path, catches grants that lapse by time.
 
 use std::{collections::BTreeSet, path::PathBuf};
 
@@ -41,6 +41,8 @@ pub struct PrivateConfig {
     pub operator: Option<Keypair>,
     /// Client API base URLs of peer nodes to fetch payloads from (`http://host:port`).
     pub peers: Vec<String>,
+    /// How often every kept copy is checked against the ledger ([`SWEEP_INTERVAL`]).
+    pub sweep_interval: std::time::Duration,
 }
 
 /// Why the vault failed.
@@ -55,9 +57,9 @@ pub enum VaultError {
 /// Topics after which some copies may have to go.
 const NARROWING_TOPICS: [&str; 3] = ["private.revoked", "private.consent", "private.purged"];
 
-/// How often (in blocks) every kept copy is checked against the ledger, for grants and
-/// retention periods that lapse by time alone.
-pub const FULL_RECONCILE_EVERY: u64 = 32;
+/// The default of [`PrivateConfig::sweep_interval`]: how often every kept copy is checked
+/// against the ledger, for grants and retention periods that lapse by block time alone.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The private store and the rule for what it may keep.
 pub struct Vault {
@@ -91,6 +93,10 @@ impl Vault {
 
     pub fn peers(&self) -> &[String] {
         &self.config.peers
+    }
+
+    pub fn sweep_interval(&self) -> std::time::Duration {
+        self.config.sweep_interval
     }
 
     /// Whether this node may hold the payload of `record` at block time `now_ms`.

@@ -22,6 +22,7 @@ async fn play(scenario: &str) {
         scope: weft_node::OrgScope::All,
         operator: None,
         peers: vec![],
+        sweep_interval: weft_node::private::SWEEP_INTERVAL,
     });
     let node = tokio::task::spawn_blocking(move || Node::start(config))
         .await
