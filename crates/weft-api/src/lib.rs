@@ -11,6 +11,7 @@ mod openapi;
 mod private;
 mod registry;
 mod views;
+mod web;
 
 use std::{net::SocketAddr, sync::OnceLock, time::Duration};
 
@@ -102,7 +103,8 @@ pub fn router(node: Node) -> Router {
         )
         .route("/v1/private/{id}/replicate", post(private::replicate))
         .route("/v1/stream/blocks", get(stream_blocks))
-        .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
+        // Everything else is the explorer's assets (or the API's JSON 404).
+        .fallback(web::asset)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
