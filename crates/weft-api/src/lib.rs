@@ -83,6 +83,7 @@ pub fn router(node: Node) -> Router {
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/{id}", get(block))
         .route("/v1/accounts/{account}", get(account))
+        .route("/v1/state", get(state_list))
         .route("/v1/state/{*key}", get(state_value))
         .route("/v1/events", get(events))
         .route("/v1/dids/{did}", get(identity::resolve_did))
@@ -414,6 +415,77 @@ async fn account(
         s.node.chain().chain_id(),
         &account,
     )?))
+}
+
+/// Most entries in one listing page, and most keys one request scans to fill it.
+const MAX_LIST: usize = 200;
+const MAX_LIST_SCAN: usize = 5_000;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    prefix: String,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The records at the head whose keys start with `prefix`, in key order, that the caller
+/// may read (the others are skipped, not counted); `next` resumes after the last key looked
+/// at, `null` at the end.
+async fn state_list(caller: Caller, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    if q.prefix.len() > 256 || q.after.as_ref().is_some_and(|a| a.len() > 512) {
+        return Err(ApiError::new(
+            ErrorCode::Oversized,
+            "prefix or after too long",
+        ));
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_LIST);
+    let keys = caller.snapshot.keys_with_prefix(
+        q.prefix.as_bytes(),
+        q.after.as_deref().map(str::as_bytes),
+        MAX_LIST_SCAN,
+    )?;
+    let mut entries = Vec::new();
+    let mut last = None;
+    for raw in &keys {
+        last = Some(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            continue;
+        };
+        // Keys are written by execution, so they parse; anything else is not listed.
+        let Ok(key) = text.parse::<StateKey>() else {
+            continue;
+        };
+        if !caller
+            .viewer
+            .may_read(&caller.snapshot, &key)
+            .map_err(ApiError::internal)?
+            .is_allowed()
+        {
+            continue;
+        }
+        let value = caller.snapshot.get(raw)?;
+        entries.push(json!({
+            "key": text,
+            "value": value.as_ref().and_then(|v| views::decode_state_value(&key, v)),
+        }));
+        if entries.len() >= limit {
+            break;
+        }
+    }
+    // More may follow if the page filled up or the scan stopped at its bound.
+    let more = entries.len() >= limit || keys.len() >= MAX_LIST_SCAN;
+    let next = if more {
+        last.map(|k| String::from_utf8_lossy(k).into_owned())
+    } else {
+        None
+    };
+    Ok(Json(json!({
+        "prefix": q.prefix,
+        "height": caller.snapshot.head().map_or(0, |h| h.height),
+        "entries": entries,
+        "next": next,
+    })))
 }
 
 async fn state_value(

@@ -12,7 +12,7 @@ use weft_types::{
 use crate::{
     ChainHead, StorageError,
     store::read_head,
-    tables::{self, STATE_ROOTS},
+    tables::{self, STATE_KEYS, STATE_ROOTS},
     tree::{self, Jmt, TreeView},
 };
 
@@ -24,6 +24,7 @@ pub struct Snapshot {
     head: Option<ChainHead>,
     tree: TreeView,
     roots: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    keys: ReadOnlyTable<&'static [u8], &'static [u8]>,
 }
 
 impl fmt::Debug for Snapshot {
@@ -40,6 +41,7 @@ impl Snapshot {
             head: read_head(txn)?,
             tree: TreeView::new(txn)?,
             roots: txn.open_table(STATE_ROOTS)?,
+            keys: txn.open_table(STATE_KEYS)?,
         })
     }
 
@@ -88,6 +90,33 @@ impl Snapshot {
         let tree = Jmt::new(&self.tree);
         let (value, proof) = tree::guarded(|| tree.get_with_proof(state_key_hash(key), version))?;
         Ok((value, StateProof(proof)))
+    }
+
+    /// Up to `limit` keys that hold a value at the head and start with `prefix`, in key
+    /// order, after `after` (exclusive) when given. Listing is of the head only.
+    pub fn keys_with_prefix(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, StorageError> {
+        let mut out = Vec::new();
+        let start = match after {
+            Some(a) if a >= prefix => a,
+            _ => prefix,
+        };
+        for entry in self.keys.range(start..)? {
+            let (key, _) = entry?;
+            let key = key.value();
+            if !key.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            if after == Some(key) {
+                continue;
+            }
+            out.push(key.to_vec());
+        }
+        Ok(out)
     }
 
     /// The state root after block `version`; `None` if that version is not committed.

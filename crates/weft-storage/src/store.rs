@@ -16,11 +16,14 @@ use crate::{
     Snapshot, StorageError,
     tables::{
         self, BLOCK_HASHES, BLOCKS, EVENTS_BY_ACCOUNT, EVENTS_BY_TOPIC, FINALIZATIONS, FORMAT,
-        JMT_NODES, JMT_STALE, JMT_VALUES, META, META_FORMAT, META_HEAD, PREIMAGES, RECEIPTS,
-        STATE_ROOTS, TX_INDEX, decode,
+        JMT_NODES, JMT_STALE, JMT_VALUES, META, META_FORMAT, META_HEAD, PREIMAGES_V1, RECEIPTS,
+        STATE_KEYS, STATE_ROOTS, TX_INDEX, decode,
     },
     tree::{self, TreeView},
 };
+
+/// A state key with a value, and its tree hash.
+type LiveKey = (Vec<u8>, [u8; 32]);
 
 /// The file inside the data directory.
 const DB_FILE: &str = "weft.redb";
@@ -49,8 +52,9 @@ pub struct PreparedState {
     /// The state root after applying the writes.
     pub root: Hash,
     batch: TreeUpdateBatch,
-    /// Written keys with their tree positions, for the preimage table.
-    preimages: Vec<(KeyHash, Vec<u8>)>,
+    /// Written keys with their tree positions and whether they now hold a value, for the
+    /// key index.
+    keys: Vec<(KeyHash, Vec<u8>, bool)>,
 }
 
 impl fmt::Debug for PreparedState {
@@ -138,6 +142,7 @@ impl Store {
 
     /// Creates every table (so readers can open them) and checks the format version.
     fn init(&self) -> Result<(), StorageError> {
+        let migrate = self.v1_live_keys()?;
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         {
@@ -150,15 +155,24 @@ impl Store {
                         .map_err(|_| StorageError::Corrupt("format marker".into()))
                 })
                 .transpose()?;
-            match found {
-                Some(FORMAT) => {}
-                Some(found) => {
+            match (found, &migrate) {
+                (Some(FORMAT), _) => {}
+                (Some(1), Some(live)) => {
+                    let mut index = txn.open_table(STATE_KEYS)?;
+                    for (key, key_hash) in live {
+                        index.insert(key.as_slice(), key_hash.as_slice())?;
+                    }
+                    drop(index);
+                    txn.delete_table(PREIMAGES_V1)?;
+                    meta.insert(META_FORMAT, FORMAT.to_be_bytes().as_slice())?;
+                }
+                (Some(found), _) => {
                     return Err(StorageError::UnsupportedFormat {
                         found,
                         supported: FORMAT,
                     });
                 }
-                None => {
+                (None, _) => {
                     meta.insert(META_FORMAT, FORMAT.to_be_bytes().as_slice())?;
                 }
             }
@@ -173,10 +187,40 @@ impl Store {
             txn.open_table(JMT_VALUES)?;
             txn.open_table(JMT_STALE)?;
             txn.open_table(STATE_ROOTS)?;
-            txn.open_table(PREIMAGES)?;
+            txn.open_table(STATE_KEYS)?;
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// For a format-1 store: its keys that hold a value at the head, with their hashes
+    /// (format 1 kept every key ever written, in hash order); `None` for any other store.
+    fn v1_live_keys(&self) -> Result<Option<Vec<LiveKey>>, StorageError> {
+        let txn = self.db.begin_read()?;
+        let format = match txn.open_table(META) {
+            Ok(meta) => meta.get(META_FORMAT)?.map(|v| v.value().to_vec()),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if format.as_deref() != Some(1u32.to_be_bytes().as_slice()) {
+            return Ok(None);
+        }
+        let Some(head) = read_head(&txn)? else {
+            return Ok(Some(Vec::new()));
+        };
+        let view = TreeView::new(&txn)?;
+        let mut live = Vec::new();
+        for entry in txn.open_table(PREIMAGES_V1)?.iter()? {
+            let (hash, key) = entry?;
+            let hash: [u8; 32] = hash
+                .value()
+                .try_into()
+                .map_err(|_| StorageError::Corrupt("preimage key".into()))?;
+            if view.value(&KeyHash(hash), head.height)?.is_some() {
+                live.push((key.value().to_vec(), hash));
+            }
+        }
+        Ok(Some(live))
     }
 
     /// The database file.
@@ -210,11 +254,11 @@ impl Store {
         }
         let view = TreeView::new(&txn)?;
         let mut value_set: Vec<(KeyHash, Option<Vec<u8>>)> = Vec::with_capacity(writes.len());
-        let mut preimages = Vec::with_capacity(writes.len());
+        let mut keys = Vec::with_capacity(writes.len());
         for (key, value) in writes {
             let key_hash = state_key_hash(key);
             value_set.push((key_hash, value.clone()));
-            preimages.push((key_hash, key.clone()));
+            keys.push((key_hash, key.clone(), value.is_some()));
         }
         // Tree order, so the in-memory updates happen in the same order on every node.
         value_set.sort_unstable_by_key(|(key_hash, _)| *key_hash);
@@ -223,7 +267,7 @@ impl Store {
             version,
             root: Hash(root.0),
             batch,
-            preimages,
+            keys,
         })
     }
 
@@ -519,13 +563,13 @@ fn write_receipts(
     Ok(())
 }
 
-/// The tree nodes, versioned values, stale-node records, root and preimages of a version.
+/// The tree nodes, versioned values, stale-node records, root and key index of a version.
 fn write_state(txn: &redb::WriteTransaction, state: PreparedState) -> Result<(), StorageError> {
     let PreparedState {
         version,
         root,
         batch,
-        preimages,
+        keys,
     } = state;
     let mut nodes = txn.open_table(JMT_NODES)?;
     for (key, node) in batch.node_batch.nodes() {
@@ -550,11 +594,13 @@ fn write_state(txn: &redb::WriteTransaction, state: PreparedState) -> Result<(),
         tables::height_key(version).as_slice(),
         root.as_bytes().as_slice(),
     )?;
-    let mut pre = txn.open_table(PREIMAGES)?;
-    for (key_hash, key) in preimages {
-        // Most writes touch existing keys; skipping them avoids rewriting their pages.
-        if pre.get(key_hash.0.as_slice())?.is_none() {
-            pre.insert(key_hash.0.as_slice(), key.as_slice())?;
+    let mut index = txn.open_table(STATE_KEYS)?;
+    for (key_hash, key, present) in keys {
+        if !present {
+            index.remove(key.as_slice())?;
+        } else if index.get(key.as_slice())?.is_none() {
+            // Most writes touch existing keys; skipping them avoids rewriting their pages.
+            index.insert(key.as_slice(), key_hash.0.as_slice())?;
         }
     }
     Ok(())

@@ -18,7 +18,10 @@
 //! | `jmt_values` | key hash (32) ‖ version | borsh `Option<Vec<u8>>` (None: deleted) |
 //! | `jmt_stale` | stale-since version ‖ version ‖ borsh `NibblePath` | () |
 //! | `state_roots` | version | root hash (32) |
-//! | `preimages` | key hash (32) | state key |
+//! | `state_keys` | state key | key hash (32): the keys with a value at the head, in key order (listing by prefix) |
+//!
+//! Format 1 had `preimages` (key hash → state key, never deleted) instead of `state_keys`;
+//! opening a format-1 store migrates it.
 
 use jmt::storage::NodeKey;
 use redb::TableDefinition;
@@ -42,10 +45,12 @@ pub(crate) const JMT_NODES: TableDefinition<Bytes, Bytes> = TableDefinition::new
 pub(crate) const JMT_VALUES: TableDefinition<Bytes, Bytes> = TableDefinition::new("jmt_values");
 pub(crate) const JMT_STALE: TableDefinition<Bytes, ()> = TableDefinition::new("jmt_stale");
 pub(crate) const STATE_ROOTS: TableDefinition<Bytes, Bytes> = TableDefinition::new("state_roots");
-pub(crate) const PREIMAGES: TableDefinition<Bytes, Bytes> = TableDefinition::new("preimages");
+pub(crate) const STATE_KEYS: TableDefinition<Bytes, Bytes> = TableDefinition::new("state_keys");
+/// Format 1's key-hash → key table, read once by the migration to format 2.
+pub(crate) const PREIMAGES_V1: TableDefinition<Bytes, Bytes> = TableDefinition::new("preimages");
 
 /// Version of the layout above; bump it on any incompatible change.
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 pub(crate) const META_FORMAT: &str = "format";
 pub(crate) const META_HEAD: &str = "head";
 

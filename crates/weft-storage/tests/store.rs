@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use redb::ReadableTable;
+use redb::{ReadableDatabase, ReadableTable};
 use tempfile::TempDir;
 use weft_crypto::{Keypair, block_hash, merkle_root, receipt_hash, sign_transaction, tx_hash};
 use weft_storage::{BlockCommit, ChainHead, StorageError, Store};
@@ -828,9 +828,122 @@ fn a_newer_format_is_refused() {
         Store::open(dir.path()),
         Err(StorageError::UnsupportedFormat {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
+}
+
+fn listed(store: &Store, prefix: &str, after: Option<&str>, limit: usize) -> Vec<String> {
+    store
+        .snapshot()
+        .unwrap()
+        .keys_with_prefix(prefix.as_bytes(), after.map(str::as_bytes), limit)
+        .unwrap()
+        .into_iter()
+        .map(|k| String::from_utf8(k).unwrap())
+        .collect()
+}
+
+#[test]
+fn keys_list_by_prefix_in_order_and_deleted_keys_leave_the_list() {
+    let (_dir, store) = open();
+    commit_next(
+        &store,
+        &writes(&[
+            ("token/usd", Some("1")),
+            ("token/eur", Some("1")),
+            ("token/eur/meters", Some("1")),
+            ("tokens-other", Some("1")),
+            ("asset/a", Some("1")),
+        ]),
+        vec![],
+    );
+    commit_next(
+        &store,
+        &writes(&[("token/chf", Some("1")), ("token/usd", None)]),
+        vec![],
+    );
+    assert_eq!(
+        listed(&store, "token/", None, 10),
+        ["token/chf", "token/eur", "token/eur/meters"]
+    );
+    // Paging: after is exclusive, limit bounds the page.
+    assert_eq!(listed(&store, "token/", None, 1), ["token/chf"]);
+    assert_eq!(
+        listed(&store, "token/", Some("token/chf"), 10),
+        ["token/eur", "token/eur/meters"]
+    );
+    assert_eq!(
+        listed(&store, "token/", Some("token/zzz"), 10),
+        Vec::<String>::new()
+    );
+    // An `after` before the prefix starts at the prefix.
+    assert_eq!(listed(&store, "token/", Some("a"), 10).len(), 3);
+    assert_eq!(listed(&store, "", None, 100).len(), 5);
+    // Re-creating a deleted key lists it again.
+    commit_next(&store, &writes(&[("token/usd", Some("2"))]), vec![]);
+    assert_eq!(listed(&store, "token/u", None, 10), ["token/usd"]);
+}
+
+/// A store of format 1 (a `preimages` table of every key ever written, by hash) is migrated
+/// on open: the key index holds exactly the keys with a value at the head.
+#[test]
+fn a_format_1_store_is_migrated_to_the_key_index() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        commit_next(
+            &store,
+            &writes(&[("a/1", Some("x")), ("a/2", Some("y")), ("b/1", Some("z"))]),
+            vec![],
+        );
+        commit_next(&store, &writes(&[("a/2", None)]), vec![]);
+    }
+    {
+        // Rewrite it as format 1 would have left it.
+        let db = redb::Database::create(dir.path().join("weft.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let index = redb::TableDefinition::<&[u8], &[u8]>::new("state_keys");
+            txn.delete_table(index).unwrap();
+            let mut pre: redb::Table<&[u8], &[u8]> = txn
+                .open_table(redb::TableDefinition::new("preimages"))
+                .unwrap();
+            for key in ["a/1", "a/2", "b/1"] {
+                pre.insert(
+                    weft_crypto::state_key_hash(key.as_bytes()).0.as_slice(),
+                    key.as_bytes(),
+                )
+                .unwrap();
+            }
+            let mut meta: redb::Table<&str, &[u8]> =
+                txn.open_table(redb::TableDefinition::new("meta")).unwrap();
+            meta.insert("format", 1u32.to_be_bytes().as_slice())
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(listed(&store, "", None, 10), ["a/1", "b/1"]);
+    assert_eq!(
+        store.snapshot().unwrap().get(b"a/1").unwrap(),
+        Some(b"x".to_vec())
+    );
+    drop(store);
+    // Migrated once: the old table is gone and the format is current.
+    let db = redb::Database::create(dir.path().join("weft.redb")).unwrap();
+    let txn = db.begin_read().unwrap();
+    assert!(
+        txn.open_table(redb::TableDefinition::<&[u8], &[u8]>::new("preimages"))
+            .is_err()
+    );
+    let meta = txn
+        .open_table(redb::TableDefinition::<&str, &[u8]>::new("meta"))
+        .unwrap();
+    assert_eq!(
+        meta.get("format").unwrap().unwrap().value(),
+        2u32.to_be_bytes().as_slice()
+    );
 }
 
 /// Random write sets over several versions: reads match a plain map, and each root equals the
@@ -872,6 +985,9 @@ proptest! {
                 let key = format!("key/{k}").into_bytes();
                 prop_assert_eq!(snap.get(&key).unwrap(), model.get(&key).cloned());
             }
+            // The key index lists exactly the model's keys, in order.
+            let listed = snap.keys_with_prefix(b"key/", None, 100).unwrap();
+            prop_assert_eq!(listed, model.keys().cloned().collect::<Vec<_>>());
         }
         let snap = store.snapshot().unwrap();
         for (version, (root, state)) in roots.iter().enumerate() {
