@@ -2,6 +2,8 @@
 //! front-end build. Served at the root (`/`, `/js/…`, `/css/…`) under a strict content
 //! security policy: only this origin's scripts, styles and API, no inline code.
 //!
+//! `web/test/` holds the browser-crypto self-test the end-to-end tests run in the page.
+//!
 //! In debug builds `rust-embed` reads the files from `web/` at run time (edit and reload);
 //! release builds carry them inside the binary.
 
@@ -15,7 +17,6 @@ use crate::error::ApiError;
 
 #[derive(RustEmbed)]
 #[folder = "../../web/"]
-#[exclude = "test/*"]
 struct Assets;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -5,9 +5,15 @@
 //! Merkle proof from the record to a root in that header. Verification checks, in order: the
 //! chain id, that the header's validator set is the trusted one, the certificate (more than
 //! two thirds of that set signed this header's hash), and the record's proof.
+//!
+//! A transaction bundle also carries the transaction's canonical bytes: a verifier that cannot
+//! rebuild them from JSON for every operation type (the browser explorer) hashes those, and
+//! this check makes sure they are exactly the transaction the bundle shows.
 
 use serde::{Deserialize, Serialize};
-use weft_types::{AccountId, BlockHeader, ChainId, Finalization, Hash, Receipt, SignedTransaction};
+use weft_types::{
+    AccountId, BlockHeader, ChainId, Finalization, Hash, Receipt, SignedTransaction, encode,
+};
 
 use crate::{
     SignatureError, StateProof, block_hash, merkle::MerkleProof, receipt_hash, tx_hash,
@@ -33,6 +39,10 @@ pub enum RecordProof {
         receipt: Box<Receipt>,
         tx_proof: MerkleProof,
         receipt_proof: MerkleProof,
+        /// Hex of the canonical encoding of `transaction.tx` (its hash is the tx id). Older
+        /// bundles lack it; when present it must be exactly that encoding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tx_bytes: Option<String>,
     },
 }
 
@@ -74,6 +84,8 @@ pub enum BundleError {
     ReceiptProofFailed,
     #[error("the receipt is for another transaction")]
     ReceiptMismatch,
+    #[error("the transaction bytes are not the canonical encoding of the transaction shown")]
+    TxBytesMismatch,
 }
 
 /// What a verified bundle established.
@@ -125,7 +137,14 @@ pub fn verify_bundle(
             receipt,
             tx_proof,
             receipt_proof,
+            tx_bytes,
         } => {
+            if let Some(tx_bytes) = tx_bytes {
+                let bytes = hex::decode(tx_bytes).map_err(|_| BundleError::MalformedProof)?;
+                if bytes != encode(&transaction.tx) {
+                    return Err(BundleError::TxBytesMismatch);
+                }
+            }
             let th = tx_hash(&transaction.tx);
             if tx_proof.index != *tx_index || !tx_proof.verify(&header.tx_root, &th) {
                 return Err(BundleError::TxProofFailed);

@@ -344,12 +344,16 @@ impl Chain {
             || ChainError::Storage(StorageError::Corrupt(format!("block {height} proofs")));
         let tx_proof = merkle_proof(&tx_hashes, i).ok_or_else(corrupt)?;
         let receipt_proof = merkle_proof(&receipt_hashes, i).ok_or_else(corrupt)?;
+        // The canonical bytes let verifiers that cannot re-encode every operation (the
+        // browser explorer) hash the transaction themselves.
+        let tx_bytes = hex::encode(weft_types::encode(&transaction.tx));
         Ok(Some(ProofBundle {
             reference: format!("weft://{}/{height}/{index}", self.chain_id),
             header: block.header,
             finalization,
             proof: RecordProof::Transaction {
                 tx_index: index,
+                tx_bytes: Some(tx_bytes),
                 transaction: Box::new(transaction),
                 receipt: Box::new(receipt),
                 tx_proof,
