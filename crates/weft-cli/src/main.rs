@@ -253,6 +253,18 @@ enum QueryCmd {
         #[command(flatten)]
         url: NodeUrl,
     },
+    /// Records by key prefix (e.g. `organization/`, `token/`, `instance/`), in key order,
+    /// only those visible to the reader (`--as`).
+    List {
+        prefix: String,
+        /// Resume after this key (the previous page's `next`).
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        url: NodeUrl,
+    },
     /// Events by account and/or topic.
     Events {
         #[arg(long)]
@@ -504,6 +516,29 @@ async fn query(q: QueryCmd, out: Out) -> Result<(), Failure> {
                 .await?;
             write_proof(&v, &file)?;
             show(&v);
+        }
+        QueryCmd::List {
+            prefix,
+            after,
+            limit,
+            url,
+        } => {
+            let v = url
+                .client(None)?
+                .list_state(&prefix, after.as_deref(), limit)
+                .await?;
+            let mut text: Vec<String> = v["entries"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|e| e["key"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(next) = v["next"].as_str() {
+                text.push(format!("(more: --after {next})"));
+            }
+            out.print(&v, &text.join("\n"));
         }
         QueryCmd::Events {
             account,

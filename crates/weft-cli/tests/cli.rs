@@ -109,6 +109,28 @@ fn transactions_refusals_and_proofs_through_the_cli() {
     );
     assert_eq!(before.0["eur"], "700");
     assert_eq!(before.1["eur"], "300");
+    // Listing by prefix follows the same policy: the admin sees every balance of eur, alice
+    // hers and her organization's (bob is a colleague), an anonymous reader none.
+    let listed = |who: Option<&str>| -> Vec<String> {
+        let mut args = vec!["query", "list", "balance/eur/"];
+        if let Some(w) = who {
+            args.extend(["--as", w]);
+        }
+        env.ok(&args)["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut both = vec![
+        format!("balance/eur/{}", env.account("alice")),
+        format!("balance/eur/{}", env.account("bob")),
+    ];
+    both.sort();
+    assert_eq!(listed(Some("validator")), both);
+    assert_eq!(listed(Some("alice")), both);
+    assert!(listed(None).is_empty());
 
     // Each refusal: its code, exit status 3 (ledger refused) or 2 (refused before sending).
     let cases: Vec<(Vec<&str>, &str, i32)> = vec![

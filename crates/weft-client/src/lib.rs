@@ -321,6 +321,21 @@ impl Client {
         self.get(&path).await
     }
 
+    /// One page of the records whose keys start with `prefix` that this client may read:
+    /// `{"entries": [{"key", "value"}], "next"}`; pass `next` as `after` for the next page.
+    pub async fn list_state(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Value, ClientError> {
+        let mut path = format!("/v1/state?prefix={prefix}&limit={limit}");
+        if let Some(a) = after {
+            path.push_str(&format!("&after={a}"));
+        }
+        self.get(&path).await
+    }
+
     /// A block by height, hash or `latest`.
     pub async fn block(&self, id: &str) -> Result<Value, ClientError> {
         self.get(&format!("/v1/blocks/{id}")).await
