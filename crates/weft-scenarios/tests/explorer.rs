@@ -273,51 +273,57 @@ async fn walk(chain: &Chain, page: &Page<'_>) {
     .await;
     page.shot("signed-in").await;
 
-    // Blocks → a block → a transaction with decoded operations.
+    // Click through: blocks → the block of a guarantee's last transition → its transaction
+    // with decoded operations → the workflow instance, whose template diagram highlights
+    // the current state.
+    let (instance_key, instance) = find_record(&chain.ctx, "instance/", |v| {
+        v["template"].as_str() == Some("bank-guarantee")
+            && v["history"].as_array().is_some_and(|h| !h.is_empty())
+    })
+    .await;
+    let id = instance_key.trim_start_matches("instance/").to_owned();
+    let state = instance["state"].as_str().unwrap().to_owned();
+    let last = instance["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let height = last["height"].as_u64().unwrap();
     page.find("[data-testid=nav-blocks]")
         .await
         .click()
         .await
         .unwrap();
-    let rows = page.all("[data-testid=block-row]").await;
-    assert!(!rows.is_empty());
+    page.all("[data-testid=block-row]").await;
     page.shot("blocks").await;
-    // A block with transactions: the newest ones carry the last scenario's steps.
-    rows[0].click().await.unwrap();
+    let row = page
+        .browser
+        .find(Locator::Css(&format!(
+            "[data-testid=block-row][href='#/block/{height}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("block {height} is not listed"));
+    row.click().await.unwrap();
+    page.wait_text("main", &format!("{height}")).await;
+    page.shot("block").await;
     page.find("[data-testid=tx-link]")
         .await
         .click()
         .await
         .unwrap();
     let ops = page.all("[data-testid=tx-op]").await;
-    assert!(!ops.is_empty(), "a transaction shows its operations");
     let op_text = ops[0].text().await.unwrap();
-    assert!(!op_text.trim().is_empty());
-    page.shot("transaction").await;
-
-    // An asset's provenance timeline: a vaccine case with its EPCIS events.
-    let (trail_key, trail) = find_record(&chain.ctx, "epcis/trail/", |v| {
-        v.as_array().is_some_and(|a| a.len() >= 2)
-    })
-    .await;
-    let asset = trail_key.trim_start_matches("epcis/trail/");
-    page.open(&format!("#/asset/{asset}")).await;
-    page.find("[data-testid=asset-timeline]").await;
-    let events = page.all("[data-testid=timeline-event]").await;
     assert!(
-        events.len() >= trail.as_array().unwrap().len(),
-        "every EPCIS event of {asset} is on its timeline"
+        op_text.contains(last["transition"].as_str().unwrap()),
+        "the transaction shows its decoded transition: {op_text}"
     );
-    page.shot("asset-timeline").await;
-
-    // A workflow instance: its template's diagram highlights the current state.
-    let (instance_key, instance) = find_record(&chain.ctx, "instance/", |v| {
-        v["template"].as_str() == Some("bank-guarantee")
-    })
-    .await;
-    let id = instance_key.trim_start_matches("instance/");
-    let state = instance["state"].as_str().unwrap().to_owned();
-    page.open(&format!("#/instance/{id}")).await;
+    page.shot("transaction").await;
+    page.find(&format!("[data-testid=tx-op] a[href='#/instance/{id}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
     page.find("[data-testid=workflow-diagram]").await;
     let current = page
         .js(
@@ -330,7 +336,40 @@ async fn walk(chain: &Chain, page: &Page<'_>) {
         json!([format!("state-{state}")]),
         "the current state is highlighted"
     );
+    let visited = page
+        .js(
+            "return document.querySelectorAll('[data-testid=workflow-diagram] .visited').length;",
+            vec![],
+        )
+        .await;
+    assert!(
+        visited.as_u64().unwrap() >= 1,
+        "the path taken is highlighted"
+    );
     page.shot("workflow-diagram").await;
+
+    // An asset's provenance timeline, found with the search box and the keyboard: a vaccine
+    // case and its EPCIS events.
+    let (trail_key, trail) = find_record(&chain.ctx, "epcis/trail/", |v| {
+        v.as_array().is_some_and(|a| a.len() >= 2)
+    })
+    .await;
+    let asset = trail_key.trim_start_matches("epcis/trail/");
+    let search = page.find("[data-testid=search-input]").await;
+    search.send_keys(&format!("{asset}\u{e007}")).await.unwrap();
+    // The results name every kind of record with that id; the asset is one of them.
+    page.find(&format!("main a[href='#/asset/{asset}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    page.find("[data-testid=asset-timeline]").await;
+    let events = page.all("[data-testid=timeline-event]").await;
+    assert!(
+        events.len() >= trail.as_array().unwrap().len(),
+        "every EPCIS event of {asset} is on its timeline"
+    );
+    page.shot("asset-timeline").await;
 
     // Proof verification in the browser: a state record's proof verifies...
     let admin = chain.ctx.admin_reader().unwrap();
@@ -392,6 +431,30 @@ async fn walk(chain: &Chain, page: &Page<'_>) {
 
     // The browser's cryptography agrees with Rust on the shared vectors.
     vectors(page).await;
+
+    // Accessibility basics on every main page: each form control has a label, and the
+    // navigation works from the keyboard.
+    for route in ["", "#/blocks", "#/verify", "#/tokens", "#/workflows"] {
+        page.open(route).await;
+        page.find("main h1").await;
+        let unlabeled = page
+            .js(
+                "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(e => e.labels.length === 0 && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')).map(e => e.outerHTML);",
+                vec![],
+            )
+            .await;
+        assert_eq!(unlabeled, json!([]), "unlabeled controls on {route:?}");
+    }
+    page.open("").await;
+    page.find("main h1").await;
+    let verify_nav = page.find("[data-testid=nav-verify]").await;
+    page.js(
+        "arguments[0].focus();",
+        vec![serde_json::to_value(&verify_nav).unwrap()],
+    )
+    .await;
+    verify_nav.send_keys("\u{e007}").await.unwrap();
+    page.find("[data-testid=verify-input]").await;
 
     // A phone-sized screen: nothing wider than the viewport, navigation reachable.
     page.browser.set_window_size(390, 844).await.unwrap();
