@@ -138,6 +138,14 @@ impl Page<'_> {
     async fn shot(&self, label: &str) {
         let n = self.step.get() + 1;
         self.step.set(n);
+        // Let the page paint what the DOM holds before capturing it.
+        let _ = self
+            .browser
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 100)));",
+                vec![],
+            )
+            .await;
         let png = self.browser.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{n:02}-{label}.png")), png).unwrap();
     }

@@ -15,7 +15,11 @@ export function ticks(lo, hi, count = 4, integer = false) {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const start = Math.floor(lo / step) * step;
   const out = [];
-  for (let v = start; v <= hi + step * 0.5 && out.length < 12; v += step) out.push(Number(v.toPrecision(12)));
+  // Up to the first tick at or above `hi`, so no value is drawn above the axis.
+  for (let v = start; out.length < 12; v += step) {
+    out.push(Number(v.toPrecision(12)));
+    if (v >= hi) break;
+  }
   return out;
 }
 
