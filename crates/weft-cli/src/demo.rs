@@ -153,7 +153,9 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
     if !args.exit {
         if !out.json {
             println!(
-                "\nServing the API at {} — try `curl {}/v1/status`. Ctrl-C to stop.",
+                "\nExplorer: {}/ (sign in with a key from {}/keys)\nAPI: {}/v1/status, {}/openapi.json. Ctrl-C to stop.",
+                node.url(),
+                data_dir.display(),
                 node.url(),
                 node.url()
             );
