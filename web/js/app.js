@@ -46,7 +46,7 @@ let blockListeners = new Set();
 let firstRender = true;
 
 function parseHash() {
-  const raw = location.hash.replace(/^#\/?/, "");
+  const raw = location.hash.startsWith("#/") ? location.hash.slice(2) : "";
   const [path, qs] = raw.split("?", 2);
   return { path: path.replace(/\/+$/, ""), query: new URLSearchParams(qs ?? "") };
 }
@@ -86,8 +86,8 @@ function announce(text) {
 }
 
 async function route() {
-  // In-page anchors such as the skip link are not routes.
-  if (location.hash && !location.hash.startsWith("#/")) return;
+  // An in-page anchor is not a route: keep the page (or show the overview on a fresh load).
+  if (location.hash && !location.hash.startsWith("#/") && !firstRender) return;
   const gen = ++generation;
   blockListeners = new Set();
   const { path, query } = parseHash();
@@ -133,6 +133,12 @@ async function route() {
   }
   firstRender = false;
 }
+
+// The skip link moves focus to the content without touching the hash, which holds the route.
+document.querySelector(".skip-link")?.addEventListener("click", (e) => {
+  e.preventDefault();
+  document.getElementById("main").focus();
+});
 
 // ---- navigation menu (collapses on narrow screens) ----
 

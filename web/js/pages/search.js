@@ -136,8 +136,10 @@ export async function render(ctx) {
     return;
   }
   const id = q.toLowerCase();
+  // Registry names are DNS names: only a dotted query can be one.
+  const probes = PROBES.filter(([kind]) => kind !== "registry name" || id.includes("."));
   const results = await Promise.all(
-    PROBES.map(async ([kind, key, to]) => {
+    probes.map(async ([kind, key, to]) => {
       try {
         const r = await api.state(key(id));
         return { kind, found: r.value_hex !== null, to: to(id) };

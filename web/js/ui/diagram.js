@@ -206,7 +206,16 @@ export function stateDiagram(template, instance) {
       const y2 = b.y;
       const my = (y1 + y2) / 2;
       d = `M${ax},${y1} C${ax},${my} ${bx},${my} ${bx},${y2}`;
-      labelAttrs = ax === bx ? { x: ax + 6, y: my + 4, "text-anchor": "start" } : { x: (ax + bx) / 2, y: my + 4, "text-anchor": "middle" };
+      // The label sits past the middle, on the side the arrow heads to, so the labels of
+      // arrows leaving one state apart from each other.
+      const t = 0.6;
+      const u = 1 - t;
+      const px = ax * (u ** 3 + 3 * u * u * t) + bx * (3 * u * t * t + t ** 3);
+      const py = y1 * u ** 3 + my * (3 * u * u * t + 3 * u * t * t) + y2 * t ** 3;
+      labelAttrs =
+        ax === bx
+          ? { x: ax + 6, y: py, "text-anchor": "start" }
+          : { x: px + (bx > ax ? 6 : -6), y: py, "text-anchor": bx > ax ? "start" : "end" };
     } else if (sameRowNeighbours(e)) {
       const y = a.y + NODE_H / 2;
       const x1 = b.x > a.x ? a.x + nodeW : a.x;
