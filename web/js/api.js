@@ -198,6 +198,8 @@ export const api = {
   /** A block read anonymously: headers are public and every body is just its hash, so
    * this stays small for charts and lists however large the block. */
   blockHeader: (id) => get(`/v1/blocks/${seg(id)}`, null, { signed: false }),
+  /** Headers `{hash, header}` of heights `from`..=`to` (at most 200), oldest first. */
+  blockHeaders: (from, to) => get("/v1/blocks", { from, to }, { signed: false }).then((r) => r.blocks),
   tx: (hash, prove = false) => get(`/v1/transactions/${seg(hash)}`, { prove }),
   account: (account) => get(`/v1/accounts/${seg(account)}`),
   /** `{key, height, value, value_hex, proof?}`. */

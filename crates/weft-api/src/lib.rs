@@ -80,6 +80,7 @@ pub fn router(node: Node) -> Router {
         .route("/v1/transactions", post(submit))
         .route("/v1/transactions/batch", post(submit_batch))
         .route("/v1/transactions/{hash}", get(transaction))
+        .route("/v1/blocks", get(block_headers))
         .route("/v1/blocks/latest", get(latest_block))
         .route("/v1/blocks/{id}", get(block))
         .route("/v1/accounts/{account}", get(account))
@@ -374,6 +375,40 @@ fn block_json(s: &AppState, caller: &Caller, height: u64) -> ApiResult<Json<Valu
         finalization.as_ref(),
         &visible,
     )))
+}
+
+/// Most headers in one answer.
+const MAX_HEADERS: u64 = 200;
+
+#[derive(Deserialize)]
+struct HeaderRange {
+    from: Option<u64>,
+    to: Option<u64>,
+}
+
+/// Block headers from `from` to `to` (inclusive, at most 200, default the latest 50), oldest
+/// first: public metadata, for lists and charts that need no transactions.
+async fn block_headers(
+    State(s): State<AppState>,
+    Query(q): Query<HeaderRange>,
+) -> ApiResult<Json<Value>> {
+    let head = s.node.chain().head()?.height;
+    let to = q.to.unwrap_or(head).min(head);
+    let from = q
+        .from
+        .unwrap_or_else(|| to.saturating_sub(49))
+        .max(to.saturating_sub(MAX_HEADERS - 1));
+    let store = s.node.chain().store();
+    let mut headers = Vec::new();
+    for height in from..=to {
+        if let Some(block) = store.block(height)? {
+            headers.push(json!({
+                "hash": weft_crypto::block_hash(&block.header),
+                "header": block.header,
+            }));
+        }
+    }
+    Ok(Json(json!({ "head": head, "blocks": headers })))
 }
 
 async fn latest_block(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

@@ -64,6 +64,7 @@ pub fn openapi_document() -> Value {
                 "responses": {"200": {"description": "per-transaction results, in order"}, "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}
             }},
             "/v1/transactions/{hash}": {"get": op("Transaction status, receipt and (prove=true) proof bundle", json!([path_param("hash", "transaction hash, hex"), query_param("prove", "include a proof bundle", "boolean")]), "status")},
+            "/v1/blocks": {"get": op("Block headers (with their hashes) from `from` to `to`, oldest first, at most 200 (default the latest 50): public metadata", json!([query_param("from", "first height", "integer"), query_param("to", "last height (default the head)", "integer")]), "headers")},
             "/v1/blocks/latest": {"get": op("The head block", json!([]), "block")},
             "/v1/blocks/{id}": {"get": op("A block by height or hash", json!([path_param("id", "height or block hash")]), "block")},
             "/v1/accounts/{account}": {"get": op("An account: organization, roles, nonce, balances, DID", json!([path_param("account", "Ed25519 public key, hex")]), "account")},

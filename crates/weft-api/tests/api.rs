@@ -507,6 +507,7 @@ async fn reads_events_stream_metrics_and_openapi() {
         "/v1/transactions/batch",
         "/v1/transactions/{hash}",
         "/v1/blocks/{id}",
+        "/v1/blocks",
         "/v1/blocks/latest",
         "/v1/accounts/{account}",
         "/v1/state/{key}",
@@ -806,4 +807,33 @@ async fn state_listing_pages_by_prefix_and_shows_only_readable_records() {
     let long = "x".repeat(300);
     let r: Result<Value, _> = anon.get(&format!("/v1/state?prefix={long}")).await;
     assert_eq!(r.err().and_then(|e| e.code()), Some(ErrorCode::Oversized));
+}
+
+/// `GET /v1/blocks?from=&to=`: headers with their hashes, oldest first, bounded, public.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_headers_come_in_ranges_with_their_hashes() {
+    let h = start().await;
+    setup_token(&h).await;
+    h.commit(&h.alice, vec![transfer(&h.bob, 1)]).await;
+    let anon = Client::new(h.client.base());
+    let head = anon.status().await.unwrap()["height"].as_u64().unwrap();
+    assert!(head >= 2);
+    let all: Value = anon.get("/v1/blocks").await.unwrap();
+    let blocks = all["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len() as u64, head + 1, "genesis to head by default");
+    for (i, b) in blocks.iter().enumerate() {
+        assert_eq!(b["header"]["height"], i as u64);
+        let full: Value = anon.get(&format!("/v1/blocks/{i}")).await.unwrap();
+        assert_eq!(b["hash"], full["hash"], "the listed hash is the block's");
+    }
+    let one: Value = anon
+        .get(&format!("/v1/blocks?from={head}&to={head}"))
+        .await
+        .unwrap();
+    assert_eq!(one["blocks"].as_array().unwrap().len(), 1);
+    // Past the head is clipped, and a range never exceeds 200 headers.
+    let clipped: Value = anon.get("/v1/blocks?from=1&to=999999").await.unwrap();
+    assert_eq!(clipped["blocks"].as_array().unwrap().len() as u64, head);
+    let bounded: Value = anon.get("/v1/blocks?from=0&to=0").await.unwrap();
+    assert_eq!(bounded["blocks"][0]["header"]["height"], 0);
 }

@@ -1,6 +1,6 @@
 // Blocks, newest first, a page at a time; the first page grows as blocks arrive live.
 
-import { api, mapLimit } from "../api.js";
+import { api } from "../api.js";
 import { h } from "../ui/dom.js";
 import { fmtTime, shortHex } from "../ui/format.js";
 import { accountLink, href, link } from "../ui/links.js";
@@ -32,13 +32,11 @@ export async function render(ctx) {
   const status = await api.status();
   const beforeParam = Number(ctx.query.get("before"));
   const top = Number.isSafeInteger(beforeParam) && beforeParam > 0 ? Math.min(beforeParam - 1, status.height) : status.height;
-  const heights = [];
-  for (let hgt = top; hgt >= 1 && heights.length < PAGE; hgt--) heights.push(hgt);
-  const blocks = (await mapLimit(heights, 6, (hgt) => api.blockHeader(hgt).catch(() => null))).filter(Boolean);
+  const lowest = Math.max(1, top - PAGE + 1);
+  const blocks = top >= 1 ? (await api.blockHeaders(lowest, top)).reverse() : [];
   if (!ctx.alive()) return;
   let rows = blocks.map(row);
   const box = h("div", null, blockTable(rows));
-  const lowest = heights.at(-1) ?? 1;
   const pager = h(
     "nav",
     { class: "pager", "aria-label": "Pages of blocks" },

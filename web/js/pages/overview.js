@@ -1,7 +1,7 @@
 // Overview: the chain's status, throughput and finality charts over the latest blocks, and
 // the newest blocks, kept current by the live block stream.
 
-import { api, mapLimit } from "../api.js";
+import { api } from "../api.js";
 import { chart } from "../ui/chart.js";
 import { fields, h, section } from "../ui/dom.js";
 import { fmtAgo, fmtDuration, fmtTime, plural } from "../ui/format.js";
@@ -92,11 +92,9 @@ export async function render(ctx) {
 
   // The latest blocks' headers (read anonymously: headers are public and small).
   const from = Math.max(1, status.height - WINDOW);
-  const heights = [];
-  for (let hgt = from; hgt <= status.height; hgt++) heights.push(hgt);
   let blocks = [];
   try {
-    blocks = (await mapLimit(heights, 6, (hgt) => api.blockHeader(hgt).catch(() => null))).filter(Boolean);
+    blocks = status.height >= 1 ? await api.blockHeaders(from, status.height) : [];
   } catch (err) {
     recentBox.replaceChildren(errorBox(err));
   }
