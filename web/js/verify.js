@@ -4,8 +4,9 @@
 // shows that a state value (or its absence) or a transaction and its receipt are in a block
 // that more than two thirds of those validators finalized.
 //
-// The byte formats rebuilt here (block header, validator set, receipt, Merkle and Jellyfish
-// proofs) are pinned by fixtures/web-vectors.json, which Rust and this file both check.
+// The byte formats rebuilt here (block header, validator set, receipt, the consensus engine's
+// finalize message, Merkle and Jellyfish proofs) are pinned by fixtures/web-vectors.json, which
+// Rust and this file both check.
 
 import {
   BorshReader,
@@ -78,7 +79,7 @@ export function encodeErrorCode(name) {
 const MAX_BLOCK_TXS = 20_000;
 // StateProof::from_bytes: 256 levels of 32-byte siblings plus the leaf is the largest honest proof.
 const MAX_STATE_PROOF_BYTES = 257 * 33 + 128;
-const BLOCK_DOMAIN = utf8("weft/block/v1\0");
+const FINALIZE_SUFFIX = utf8("_FINALIZE");
 // jmt's hashing (jmt 0.12, types/proof.rs and lib.rs).
 const JMT_LEAF_DOMAIN = utf8("JMT::LeafNode");
 const JMT_INTERNAL_DOMAIN = utf8("JMT::IntrnalNode");
@@ -183,6 +184,9 @@ function parseFinalization(f) {
   return {
     height: u64(f.height, "finalization.height"),
     blockHash: id(f.block_hash, 32, "finalization.block_hash"),
+    epoch: u64(f.epoch, "finalization.epoch"),
+    view: u64(f.view, "finalization.view"),
+    parentView: u64(f.parent_view, "finalization.parent_view"),
     signatures: array(f.signatures, "finalization.signatures").map((s, i) => {
       object(s, `finalization.signatures[${i}]`);
       return {
@@ -386,6 +390,43 @@ async function verifyEd25519(publicKey, message, signature) {
     // Not a point on the curve: no signature by it counts.
     return false;
   }
+}
+
+/** An unsigned LEB128 varint (commonware-codec's `UInt`) of a u64 given as a BigInt. */
+function varint(value) {
+  if (typeof value !== "bigint" || value < 0n || value >= 1n << 64n) {
+    throw new EncodingError("varint: not a u64");
+  }
+  const out = [];
+  while (value >= 0x80n) {
+    out.push(Number(value & 0x7fn) | 0x80);
+    value >>= 7n;
+  }
+  out.push(Number(value));
+  return Uint8Array.from(out);
+}
+
+/** The namespace the consensus engine signs under (Rust `consensus_namespace`): "weft/" || chain id. */
+export function consensusNamespace(chainId) {
+  return utf8(`weft/${chainId}`);
+}
+
+/**
+ * The bytes each validator signs to finalize a block (Rust `finalize_message`): the simplex
+ * engine's finalize subject as its ed25519 scheme frames it,
+ *   varint(len(ns_f)) || ns_f || varint(epoch) || varint(view) || varint(parentView) || blockHash
+ * with ns_f = consensusNamespace(chainId) || "_FINALIZE". The numbers are BigInts.
+ */
+export function finalizeMessage(chainId, epoch, view, parentView, blockHash) {
+  const namespace = concatBytes(consensusNamespace(chainId), FINALIZE_SUFFIX);
+  return concatBytes(
+    varint(BigInt(namespace.length)),
+    namespace,
+    varint(epoch),
+    varint(view),
+    varint(parentView),
+    blockHash,
+  );
 }
 
 /** Smallest number of signatures that is more than two thirds of `n` (Rust `quorum`). */
@@ -663,7 +704,14 @@ export async function verifyBundle(bundle, anchor) {
     (await step("finalization quorum", async () => {
       const set = new Set(validatorSet(trusted.validators));
       const needed = quorum(set.size);
-      const message = concatBytes(BLOCK_DOMAIN, blockHash);
+      // The header's chain id is the trusted one (the "chain" step checked it).
+      const message = finalizeMessage(
+        header.chainId,
+        finalization.epoch,
+        finalization.view,
+        finalization.parentView,
+        blockHash,
+      );
       const counted = new Set();
       for (const sig of finalization.signatures) {
         const v = bytesToHex(sig.validator);
@@ -674,7 +722,10 @@ export async function verifyBundle(bundle, anchor) {
       if (needed === 0 || counted.size < needed) {
         throw new StepFailure(`finalization has ${counted.size} valid validator signatures, needs ${needed}`);
       }
-      return `${counted.size} of ${set.size} validators signed (needs ${needed})`;
+      return (
+        `${counted.size} of ${set.size} validators signed (needs ${needed}), ` +
+        `epoch ${finalization.epoch} view ${finalization.view} (parent view ${finalization.parentView})`
+      );
     })) &&
     (await step("record proof", async () => {
       const checked =

@@ -8,7 +8,14 @@
 
 import { bytesToHex, hexToBytes } from "../js/encoding.js";
 import { importSeed, signRequest } from "../js/sign.js";
-import { ERROR_CODES, STEPS, encodeErrorCode, isSmallOrder, verifyBundle } from "../js/verify.js";
+import {
+  ERROR_CODES,
+  STEPS,
+  encodeErrorCode,
+  finalizeMessage,
+  isSmallOrder,
+  verifyBundle,
+} from "../js/verify.js";
 
 function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -36,6 +43,20 @@ export async function runVectors(file) {
       const got = await signRequest(key, r.method, r.path, r.query, r.created);
       expectThat(got.signatureInput === r.signature_input, `${label}: Signature-Input ${got.signatureInput}, expected ${r.signature_input}`);
       expectThat(got.signature === r.signature, `${label}: Signature ${got.signature}, expected ${r.signature}`);
+    } catch (e) {
+      failures.push(`${label}: threw ${e && e.stack}`);
+    }
+  }
+
+  const messages = file.finalize_messages ?? [];
+  expectThat(messages.length > 0, "the file has no finalize_messages");
+  for (const m of messages) {
+    const label = `finalize message ${m.chain_id} epoch ${m.epoch} view ${m.view} parent ${m.parent_view}`;
+    try {
+      const got = bytesToHex(
+        finalizeMessage(m.chain_id, BigInt(m.epoch), BigInt(m.view), BigInt(m.parent_view), hexToBytes(m.block_hash)),
+      );
+      expectThat(got === m.message, `${label}: verify.js builds ${got}, Rust ${m.message}`);
     } catch (e) {
       failures.push(`${label}: threw ${e && e.stack}`);
     }
@@ -107,7 +128,8 @@ async function main(path) {
   for (const f of failures) console.error(`FAIL ${f}`);
   console.log(
     `${passed} checks passed, ${failures.length} failed ` +
-      `(${file.requests.length} request signatures, ${file.bundles.length} bundles)`,
+      `(${file.requests.length} request signatures, ${(file.finalize_messages ?? []).length} finalize messages, ` +
+      `${file.bundles.length} bundles)`,
   );
   return failures.length === 0 && passed > 0;
 }

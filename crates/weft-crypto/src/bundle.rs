@@ -4,7 +4,9 @@
 //! A bundle carries a block header, the validators' finalization certificate for it, and a
 //! Merkle proof from the record to a root in that header. Verification checks, in order: the
 //! chain id, that the header's validator set is the trusted one, the certificate (more than
-//! two thirds of that set signed this header's hash), and the record's proof.
+//! two thirds of that set signed the consensus engine's finalize message for this header's
+//! hash, under the chain's namespace, at the round the certificate names), and the record's
+//! proof.
 //!
 //! A transaction bundle also carries the transaction's canonical bytes: a verifier that cannot
 //! rebuild them from JSON for every operation type (the browser explorer) hashes those, and
@@ -118,7 +120,12 @@ pub fn verify_bundle(
         });
     }
     let hash = block_hash(header);
-    verify_finalization(&bundle.finalization, &hash, &anchor.validators)?;
+    verify_finalization(
+        &bundle.finalization,
+        &header.chain_id,
+        &hash,
+        &anchor.validators,
+    )?;
     match &bundle.proof {
         RecordProof::State { key, value, proof } => {
             let proof_bytes = hex::decode(proof).map_err(|_| BundleError::MalformedProof)?;

@@ -2,11 +2,11 @@
 
 use ed25519_dalek::{Signer, SigningKey};
 use weft_types::{
-    AccountId, Hash, SignatureBytes, SignedTransaction, Transaction, TxSignature,
+    AccountId, ChainId, Hash, SignatureBytes, SignedTransaction, Transaction, TxSignature,
     ValidatorSignature,
 };
 
-use crate::hash::{block_signing_message, tx_hash, tx_signing_message};
+use crate::hash::{finalize_message, tx_hash, tx_signing_message};
 
 /// Why a key could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +84,25 @@ impl Keypair {
         }
     }
 
-    /// This validator's vote for a block hash.
-    pub fn sign_block(&self, block_hash: &Hash) -> ValidatorSignature {
+    /// This validator's finalize vote for `block_hash`, finalized at `(epoch, view)` with its
+    /// parent at `parent_view`: the signature the consensus engine makes over the same subject.
+    pub fn sign_finalize(
+        &self,
+        chain_id: &ChainId,
+        epoch: u64,
+        view: u64,
+        parent_view: u64,
+        block_hash: &Hash,
+    ) -> ValidatorSignature {
         ValidatorSignature {
             validator: self.account(),
-            signature: self.sign(&block_signing_message(block_hash)),
+            signature: self.sign(&finalize_message(
+                chain_id,
+                epoch,
+                view,
+                parent_view,
+                block_hash,
+            )),
         }
     }
 }

@@ -23,8 +23,8 @@ pub use bundle::{
     BundleError, ProofBundle, RecordProof, TrustAnchor, VerifiedRecord, verify_bundle,
 };
 pub use hash::{
-    block_hash, block_signing_message, receipt_hash, sha256, tx_hash, tx_signing_message,
-    validator_set_hash,
+    block_hash, consensus_namespace, finalize_message, receipt_hash, sha256, tx_hash,
+    tx_signing_message, validator_set_hash,
 };
 pub use keys::{KeyError, Keypair, sign_transaction};
 pub use merkle::{MerkleProof, merkle_proof, merkle_root};

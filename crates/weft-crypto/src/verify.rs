@@ -7,9 +7,9 @@ use std::{
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
-use weft_types::{AccountId, Finalization, Hash, SignatureBytes, SignedTransaction};
+use weft_types::{AccountId, ChainId, Finalization, Hash, SignatureBytes, SignedTransaction};
 
-use crate::hash::{block_signing_message, tx_hash, tx_signing_message};
+use crate::hash::{finalize_message, tx_hash, tx_signing_message};
 
 /// Why signatures were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -220,10 +220,12 @@ pub fn verify_prepared_parallel(
         })
 }
 
-/// Checks that `fin` finalizes `block_hash` with signatures from more than two thirds of
-/// `validators`. Unknown, duplicate or invalid signatures do not count.
+/// Checks that `fin` finalizes `block_hash` on `chain_id` with signatures from more than two
+/// thirds of `validators`, each over the engine's finalize message for `fin`'s round
+/// ([`finalize_message`]). Unknown, duplicate or invalid signatures do not count.
 pub fn verify_finalization(
     fin: &Finalization,
+    chain_id: &ChainId,
     block_hash: &Hash,
     validators: &[AccountId],
 ) -> Result<(), SignatureError> {
@@ -235,7 +237,7 @@ pub fn verify_finalization(
     }
     let set: BTreeSet<&AccountId> = validators.iter().collect();
     let needed = quorum(set.len());
-    let msg = block_signing_message(block_hash);
+    let msg = finalize_message(chain_id, fin.epoch, fin.view, fin.parent_view, block_hash);
     let mut counted = BTreeSet::new();
     for sig in &fin.signatures {
         if set.contains(&sig.validator)
@@ -262,7 +264,7 @@ pub const fn quorum(n: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use weft_types::{Name, Transaction};
+    use weft_types::{Name, Transaction, ValidatorSignature};
 
     use super::*;
     use crate::keys::{Keypair, sign_transaction};
@@ -335,24 +337,74 @@ mod tests {
     fn finalization_needs_a_quorum_of_known_validators() {
         let vals: Vec<Keypair> = (0..4u8).map(|i| Keypair::from_seed([i + 10; 32])).collect();
         let set: Vec<AccountId> = vals.iter().map(Keypair::account).collect();
+        let chain = Name::new("test").unwrap();
         let block = Hash([9; 32]);
+        let sign = |k: &Keypair| k.sign_finalize(&chain, 0, 7, 5, &block);
         let mut fin = Finalization {
             height: 1,
             block_hash: block,
+            epoch: 0,
+            view: 7,
+            parent_view: 5,
             signatures: vec![],
         };
         for v in &vals[..2] {
-            fin.signatures.push(v.sign_block(&block));
+            fin.signatures.push(sign(v));
         }
-        fin.signatures.push(vals[0].sign_block(&block));
-        fin.signatures
-            .push(Keypair::from_seed([99; 32]).sign_block(&block));
+        fin.signatures.push(sign(&vals[0]));
+        fin.signatures.push(sign(&Keypair::from_seed([99; 32])));
         assert_eq!(
-            verify_finalization(&fin, &block, &set),
+            verify_finalization(&fin, &chain, &block, &set),
             Err(SignatureError::NoQuorum { got: 2, needed: 3 })
         );
-        fin.signatures.push(vals[2].sign_block(&block));
-        assert_eq!(verify_finalization(&fin, &block, &set), Ok(()));
-        assert!(verify_finalization(&fin, &Hash([8; 32]), &set).is_err());
+        fin.signatures.push(sign(&vals[2]));
+        assert_eq!(verify_finalization(&fin, &chain, &block, &set), Ok(()));
+        assert!(matches!(
+            verify_finalization(&fin, &chain, &Hash([8; 32]), &set),
+            Err(SignatureError::WrongBlock { .. })
+        ));
+    }
+
+    #[test]
+    fn finalization_signatures_cover_the_round_and_the_chain() {
+        let vals: Vec<Keypair> = (0..4u8).map(|i| Keypair::from_seed([i + 10; 32])).collect();
+        let set: Vec<AccountId> = vals.iter().map(Keypair::account).collect();
+        let chain = Name::new("test").unwrap();
+        let block = Hash([9; 32]);
+        let fin = Finalization {
+            height: 1,
+            block_hash: block,
+            epoch: 2,
+            view: 300,
+            parent_view: 299,
+            signatures: vals[..3]
+                .iter()
+                .map(|k| k.sign_finalize(&chain, 2, 300, 299, &block))
+                .collect(),
+        };
+        assert_eq!(verify_finalization(&fin, &chain, &block, &set), Ok(()));
+        let no_quorum = Err(SignatureError::NoQuorum { got: 0, needed: 3 });
+        let other_chain = Name::new("test2").unwrap();
+        assert_eq!(
+            verify_finalization(&fin, &other_chain, &block, &set),
+            no_quorum
+        );
+        let changes: [fn(&mut Finalization); 3] =
+            [|f| f.epoch += 1, |f| f.view += 1, |f| f.parent_view -= 1];
+        for change in changes {
+            let mut moved = fin.clone();
+            change(&mut moved);
+            assert_eq!(verify_finalization(&moved, &chain, &block, &set), no_quorum);
+        }
+        // A vote over the bare block hash (the old format) is not a finalize vote.
+        let mut bare = fin.clone();
+        bare.signatures = vals[..3]
+            .iter()
+            .map(|k| ValidatorSignature {
+                validator: k.account(),
+                signature: k.sign(block.as_bytes()),
+            })
+            .collect();
+        assert_eq!(verify_finalization(&bare, &chain, &block, &set), no_quorum);
     }
 }

@@ -505,10 +505,21 @@ fn sample_block() -> (Block, Receipt, Finalization) {
         validator_set_hash: Hash([5; 32]),
     };
     let bh = block_hash(&header);
+    // A view above 127 and an epoch above 0, so the varints in the signed message take
+    // more than one byte.
     let fin = Finalization {
         height: 42,
         block_hash: bh,
-        signatures: vec![Keypair::from_seed([9; 32]).sign_block(&bh)],
+        epoch: 3,
+        view: 300,
+        parent_view: 298,
+        signatures: vec![Keypair::from_seed([9; 32]).sign_finalize(
+            &header.chain_id,
+            3,
+            300,
+            298,
+            &bh,
+        )],
     };
     (
         Block {

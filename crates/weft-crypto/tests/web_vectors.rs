@@ -2,7 +2,7 @@
 //!
 //! `fixtures/web-vectors.json` is built here from fixed seeds and times and pinned: a mismatch
 //! means a format the browser rebuilds (header, validator set, receipt, Merkle or state proof,
-//! request signature) changed. Regenerate with `WEFT_BLESS=1`, then run
+//! the consensus engine's finalize message, request signature) changed. Regenerate with `WEFT_BLESS=1`, then run
 //! `node web/test/vectors.mjs fixtures/web-vectors.json`. The pinned file, not a fresh build,
 //! is what [`rust_agrees_with_every_pinned_vector`] checks, so Rust and JavaScript answer to the
 //! same expectations: valid bundles verify, and each tampered one fails at its named step.
@@ -16,9 +16,9 @@ use jmt::{
 use serde_json::{Value, json};
 use weft_crypto::{
     BundleError, Keypair, ProofBundle, RecordProof, SignatureError, StateHasher, StateProof,
-    TrustAnchor, block_hash, is_valid_public_key, merkle_proof, merkle_root, receipt_hash,
-    sign_request, sign_transaction, state_key_hash, tx_hash, validator_set_hash, verify_bundle,
-    verify_request,
+    TrustAnchor, block_hash, finalize_message, is_valid_public_key, merkle_proof, merkle_root,
+    receipt_hash, sign_request, sign_transaction, state_key_hash, tx_hash, validator_set_hash,
+    verify_bundle, verify_request,
 };
 use weft_types::{
     AccountId, Amount, BlockHeader, ErrorCode, Event, Finalization, Hash, Mint, Name, Operation,
@@ -137,6 +137,11 @@ fn name(s: &str) -> Name {
 }
 
 const HEIGHT: u64 = 5;
+/// The round the block was finalized in: the view is above 127 so its varint in the signed
+/// message takes two bytes, and the parent is two views back (one view was nullified).
+const EPOCH: u64 = 0;
+const VIEW: u64 = 300;
+const PARENT_VIEW: u64 = 298;
 
 struct World {
     validators: Vec<Keypair>,
@@ -156,12 +161,31 @@ fn amount(n: u128) -> Vec<u8> {
 }
 
 fn finalize(header: &BlockHeader, signers: &[&Keypair]) -> Finalization {
+    finalize_at(header, (EPOCH, VIEW, PARENT_VIEW), signers)
+}
+
+fn finalize_at(
+    header: &BlockHeader,
+    (epoch, view, parent_view): (u64, u64, u64),
+    signers: &[&Keypair],
+) -> Finalization {
     let hash = block_hash(header);
     Finalization {
         height: header.height,
         block_hash: hash,
-        signatures: signers.iter().map(|k| k.sign_block(&hash)).collect(),
+        epoch,
+        view,
+        parent_view,
+        signatures: signers
+            .iter()
+            .map(|k| k.sign_finalize(&header.chain_id, epoch, view, parent_view, &hash))
+            .collect(),
     }
+}
+
+/// `signer`'s finalize vote for `block`, at the round `fin` names, on `chain`.
+fn vote(signer: &Keypair, chain: &Name, fin: &Finalization, block: &Hash) -> ValidatorSignature {
+    signer.sign_finalize(chain, fin.epoch, fin.view, fin.parent_view, block)
 }
 
 fn transactions(chain: &Name) -> (Vec<SignedTransaction>, Vec<Receipt>) {
@@ -465,6 +489,28 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
             }),
             &anchor,
         ),
+        valid(
+            "finalized in a later epoch, views above 2^32 (multi-byte varints)",
+            &tampered(&present, |b| {
+                b.finalization = finalize_at(
+                    &b.header,
+                    (2, (1 << 32) + 5, (1 << 32) + 1),
+                    &w.validators.iter().collect::<Vec<_>>(),
+                );
+            }),
+            &anchor,
+        ),
+        valid(
+            "finalized at the largest view a JSON number holds exactly (2^53 - 1)",
+            &tampered(&present, |b| {
+                b.finalization = finalize_at(
+                    &b.header,
+                    ((1 << 53) - 1, (1 << 53) - 1, (1 << 53) - 2),
+                    &[&w.validators[1], &w.validators[2], &w.validators[3]],
+                );
+            }),
+            &anchor,
+        ),
         valid("transaction: success with receipt", &tx_ok, &anchor),
         valid("transaction: failed receipt", &tx_failed, &anchor),
         valid(
@@ -655,7 +701,12 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
             "finalization: an outsider's valid signature counts for nothing",
             "finalization quorum",
             tampered(&present, |b| {
-                b.finalization.signatures[2] = key(99).sign_block(&b.finalization.block_hash);
+                b.finalization.signatures[2] = vote(
+                    &key(99),
+                    &b.header.chain_id,
+                    &b.finalization,
+                    &b.finalization.block_hash,
+                );
             }),
             &anchor,
         ),
@@ -663,7 +714,67 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
             "finalization: a validator's signature over another block",
             "finalization quorum",
             tampered(&present, |b| {
-                b.finalization.signatures[2] = w.validators[2].sign_block(&Hash([1; 32]));
+                b.finalization.signatures[2] = vote(
+                    &w.validators[2],
+                    &b.header.chain_id,
+                    &b.finalization,
+                    &Hash([1; 32]),
+                );
+            }),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: view changed",
+            "finalization quorum",
+            tampered(&present, |b| b.finalization.view += 1),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: parent view changed",
+            "finalization quorum",
+            tampered(&present, |b| b.finalization.parent_view += 1),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: epoch changed",
+            "finalization quorum",
+            tampered(&present, |b| b.finalization.epoch += 1),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: view and parent view swapped",
+            "finalization quorum",
+            tampered(&present, |b| {
+                let f = &mut b.finalization;
+                (f.view, f.parent_view) = (f.parent_view, f.view);
+            }),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: votes signed under another chain's namespace",
+            "finalization quorum",
+            tampered(&present, |b| {
+                let fin = b.finalization.clone();
+                b.finalization.signatures = w.validators[..3]
+                    .iter()
+                    .map(|k| vote(k, &name("other-chain"), &fin, &fin.block_hash))
+                    .collect();
+            }),
+            &anchor,
+        ),
+        fails_at(
+            "finalization: votes over the old message (weft/block/v1 tag and block hash)",
+            "finalization quorum",
+            tampered(&present, |b| {
+                let mut old = b"weft/block/v1\0".to_vec();
+                old.extend_from_slice(b.finalization.block_hash.as_bytes());
+                b.finalization.signatures = w.validators[..3]
+                    .iter()
+                    .map(|k| ValidatorSignature {
+                        validator: k.account(),
+                        signature: k.sign(&old),
+                    })
+                    .collect();
             }),
             &anchor,
         ),
@@ -883,6 +994,28 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
             &anchor,
         ),
         malformed(
+            "malformed: view a string",
+            with("/finalization/view", json!("300")),
+            &anchor,
+        ),
+        malformed(
+            "malformed: epoch negative",
+            with("/finalization/epoch", json!(-1)),
+            &anchor,
+        ),
+        malformed(
+            "malformed: no parent view",
+            {
+                let mut b = good.clone();
+                b["finalization"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("parent_view");
+                b
+            },
+            &anchor,
+        ),
+        malformed(
             "malformed: unknown record kind",
             with("/proof/kind", json!("block")),
             &anchor,
@@ -962,14 +1095,55 @@ fn request_vectors() -> Vec<Value> {
         .collect()
 }
 
+/// The consensus engine's finalize message for a few rounds. The numbers are decimal strings,
+/// so the browser checks its varints up to u64::MAX too.
+fn finalize_message_vectors() -> Vec<Value> {
+    let long_chain = "c".repeat(64);
+    let cases: [(&str, u64, u64, u64, Hash); 6] = [
+        ("test-chain", 0, 300, 299, Hash([7; 32])),
+        ("web-vectors", EPOCH, VIEW, PARENT_VIEW, Hash([0; 32])),
+        ("a", 0, 0, 0, Hash([0xff; 32])),
+        ("web-vectors", 127, 128, 127, Hash([1; 32])),
+        (
+            &long_chain,
+            1 << 35,
+            (1 << 53) + 1,
+            1 << 53,
+            weft_crypto::sha256(b"finalize"),
+        ),
+        (
+            "bank-a.b_c",
+            u64::MAX,
+            u64::MAX,
+            u64::MAX - 1,
+            Hash([0x80; 32]),
+        ),
+    ];
+    cases
+        .iter()
+        .map(|(chain, epoch, view, parent_view, hash)| {
+            json!({
+                "chain_id": chain,
+                "epoch": epoch.to_string(),
+                "view": view.to_string(),
+                "parent_view": parent_view.to_string(),
+                "block_hash": hash,
+                "message": hex::encode(finalize_message(&name(chain), *epoch, *view, *parent_view, hash)),
+            })
+        })
+        .collect()
+}
+
 fn vectors() -> Value {
     let w = world();
     json!({
         "about": "Generated by crates/weft-crypto/tests/web_vectors.rs (WEFT_BLESS=1 to regenerate); \
                   checked by that test and by web/test/vectors.mjs. Bundles: expect.ok, and for \
-                  failures the step that must fail (null with malformed: serde refuses the bundle).",
+                  failures the step that must fail (null with malformed: serde refuses the bundle). \
+                  finalize_messages: the bytes each validator signs (u64s as decimal strings).",
         "steps": STEPS,
         "requests": request_vectors(),
+        "finalize_messages": finalize_message_vectors(),
         "bundles": bundle_vectors(&w),
         "error_codes": ErrorCode::ALL
             .iter()
@@ -1080,6 +1254,34 @@ fn request_vectors_sign_and_verify() {
     assert_eq!(
         requests[0]["account"],
         json!("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+    );
+}
+
+#[test]
+fn finalize_message_vectors_hold() {
+    let file = pinned();
+    let cases = file["finalize_messages"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for c in cases {
+        let number = |field: &str| c[field].as_str().unwrap().parse::<u64>().unwrap();
+        let chain = name(c["chain_id"].as_str().unwrap());
+        let hash: Hash = serde_json::from_value(c["block_hash"].clone()).unwrap();
+        let message = finalize_message(
+            &chain,
+            number("epoch"),
+            number("view"),
+            number("parent_view"),
+            &hash,
+        );
+        assert_eq!(c["message"], json!(hex::encode(message)), "{c}");
+    }
+    // The vector in weft-crypto's unit test (hash.rs), worked by hand.
+    assert_eq!(
+        cases[0]["message"],
+        json!(concat!(
+            "18776566742f746573742d636861696e5f46494e414c495a4500ac02ab02",
+            "0707070707070707070707070707070707070707070707070707070707070707"
+        ))
     );
 }
 

@@ -93,10 +93,16 @@ fn block(
 
 fn finalization(height: u64, hash: Hash) -> Finalization {
     let v = Keypair::from_seed([100; 32]);
+    let chain = Name::new("test").unwrap();
+    // Views run ahead of heights (nullified views finalize nothing); epoch stays 0.
+    let (view, parent_view) = (2 * height + 2, 2 * height);
     Finalization {
         height,
         block_hash: hash,
-        signatures: vec![v.sign_block(&hash)],
+        epoch: 0,
+        view,
+        parent_view,
+        signatures: vec![v.sign_finalize(&chain, 0, view, parent_view, &hash)],
     }
 }
 

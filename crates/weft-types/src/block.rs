@@ -41,18 +41,26 @@ pub struct Block {
     pub transactions: Vec<SignedTransaction>,
 }
 
-/// A validator's signature over a block hash.
+/// A validator's signature in a finalization: ed25519 over the consensus engine's finalize
+/// message for the block (`weft_crypto::finalize_message`).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct ValidatorSignature {
     pub validator: AccountId,
     pub signature: SignatureBytes,
 }
 
-/// Proof that a quorum of the validator set finalized a block.
+/// Proof that a quorum of the validator set finalized a block: the simplex engine's ed25519
+/// finalization certificate. Each validator signed the engine's *finalize* subject (the round,
+/// the parent's view and the block hash, under the chain's consensus namespace), so the
+/// certificate verifies offline from the genesis file alone.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 pub struct Finalization {
     pub height: u64,
     pub block_hash: Hash,
+    /// Consensus epoch and view the block was finalized in, and its parent's view.
+    pub epoch: u64,
+    pub view: u64,
+    pub parent_view: u64,
     pub signatures: Vec<ValidatorSignature>,
 }
 

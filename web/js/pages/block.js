@@ -15,6 +15,11 @@ export function statusBadge(receipt) {
   return h("span", { class: "badge failed", title: receipt.message ?? "" }, `failed: ${receipt.code ?? "error"}`);
 }
 
+/** A consensus epoch or view as text; absent (an older node's certificate) shows nothing. */
+function roundNumber(n) {
+  return n === null || n === undefined ? null : String(n);
+}
+
 function opSummary(tx) {
   const ops = tx.transaction?.tx?.operations ?? [];
   const types = ops.map((o) => String(o.type).replace(/_/g, " "));
@@ -59,7 +64,14 @@ export async function render(ctx) {
         ? h(
             "div",
             null,
-            note(`Signed by ${plural(block.finalization.signatures.length, "validator")} over the block hash; the block is final.`),
+            note(
+              `Signed by ${plural(block.finalization.signatures.length, "validator")}: each signed the consensus engine's finalize vote for this block hash in the round below; the block is final.`,
+            ),
+            fields([
+              ["Epoch", roundNumber(block.finalization.epoch)],
+              ["View", roundNumber(block.finalization.view)],
+              ["Parent's view", roundNumber(block.finalization.parent_view)],
+            ]),
             table({
               caption: "Validator signatures",
               columns: [

@@ -106,13 +106,20 @@ function provenRecord(bundle, from) {
   return note("The bundle names a record of an unknown kind.");
 }
 
+/** The consensus round a certificate names, e.g. "epoch 0, view 300 (parent at view 298)". */
+function finalizedIn(fin) {
+  const shown = (n) => typeof n === "number" || typeof n === "bigint";
+  if (!fin || !shown(fin.epoch) || !shown(fin.view) || !shown(fin.parent_view)) return null;
+  return `epoch ${fin.epoch}, view ${fin.view} (parent at view ${fin.parent_view})`;
+}
+
 // What each of the verifier's checks establishes, in words.
 const STEP_TEXT = {
   chain: "The bundle is for the trusted chain",
   "validator set": "The header names the trusted validator set",
   height: "The certificate is for this block's height",
   "block hash": "The header hashes to the block the certificate signs",
-  "finalization quorum": "More than two thirds of the validators signed the block (Ed25519)",
+  "finalization quorum": "More than two thirds of the validators signed the consensus engine's finalize vote for the block (Ed25519)",
   "record proof": "The record's Merkle proof leads to a root in the header",
 };
 
@@ -276,6 +283,7 @@ export async function render(ctx) {
           ["Block", Number.isSafeInteger(bundle?.header?.height) ? blockLink(bundle.header.height) : null],
           ["Block time", bundle?.header?.timestamp_ms ? fmtTime(bundle.header.timestamp_ms) : null],
           ["Block hash", outcome?.blockHash ? fullHex(outcome.blockHash) : null],
+          ["Finalized in", finalizedIn(bundle?.finalization)],
         ]),
         provenRecord(bundle, from),
       ),
