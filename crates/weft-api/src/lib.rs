@@ -77,6 +77,7 @@ pub fn router(node: Node) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/v1/status", get(status))
+        .route("/v1/consensus", get(consensus))
         .route("/v1/transactions", post(submit))
         .route("/v1/transactions/batch", post(submit_batch))
         .route("/v1/transactions/{hash}", get(transaction))
@@ -148,11 +149,21 @@ async fn health(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let body = s
+    let mut body = s
         .metrics
         .as_ref()
         .map(PrometheusHandle::render)
         .unwrap_or_default();
+    // The engine's own registry: p2p peers and traffic, votes, marshal (prefixed by the
+    // component that registered them).
+    if let Some(c) = s.node.consensus() {
+        let engine = c
+            .engine_metrics
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        body.push_str(&engine);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
@@ -171,6 +182,34 @@ async fn status(State(s): State<AppState>) -> ApiResult<Json<Value>> {
         "timestamp_ms": head.timestamp_ms,
         "validators": chain.validators()?,
         "mempool_size": s.node.mempool_len(),
+        "consensus": consensus_summary(&s),
+    })))
+}
+
+fn consensus_summary(s: &AppState) -> Value {
+    match s.node.consensus() {
+        None => json!(null),
+        Some(c) => json!({
+            "view": c.evidence.current_view(),
+            "finalized_view": c.evidence.finalized_view(),
+            "view_changes": c.evidence.nullified_views(),
+            "faults": c.evidence.faults().len(),
+            "validators": c.validators,
+        }),
+    }
+}
+
+/// The engine's view of things on this node, and every piece of misbehaviour it recorded.
+async fn consensus(State(s): State<AppState>) -> ApiResult<Json<Value>> {
+    let faults = s
+        .node
+        .consensus()
+        .map(|c| c.evidence.faults())
+        .unwrap_or_default();
+    Ok(Json(json!({
+        "validator": s.node.is_validator(),
+        "summary": consensus_summary(&s),
+        "faults": faults,
     })))
 }
 

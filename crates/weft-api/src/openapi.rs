@@ -56,7 +56,8 @@ pub fn openapi_document() -> Value {
             "/health": {"get": op("Liveness and current height", json!([]), "healthy")},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": op("This document", json!([]), "the OpenAPI document")},
-            "/v1/status": {"get": op("Chain id, head, validators, mempool size", json!([]), "status")},
+            "/v1/status": {"get": op("Chain id, head, validators, mempool size, consensus view", json!([]), "status")},
+            "/v1/consensus": {"get": op("This validator's consensus view, finalized view, view changes, and the misbehaviour it recorded (signed evidence)", json!([]), "consensus")},
             "/v1/transactions": {"post": {"summary": "Submit a signed transaction", "requestBody": submit_body, "responses": submit_responses}},
             "/v1/transactions/batch": {"post": {
                 "summary": "Submit many signed transactions (JSON array, or borsh Vec<Vec<u8>> of encoded transactions)",

@@ -99,7 +99,6 @@ async fn start() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path(), genesis.clone());
     config.validator_key = Some(admin.clone());
-    config.block_interval = Duration::from_millis(20);
     let node = Node::start(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

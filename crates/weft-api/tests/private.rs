@@ -39,7 +39,6 @@ async fn start_node(
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path().join("chain"), genesis.clone());
     config.validator_key = validator.cloned();
-    config.block_interval = Duration::from_millis(20);
     config.private = Some(PrivateConfig {
         dir: dir.path().join("private"),
         scope: OrgScope::Only(scope.iter().map(|s| name(s)).collect::<BTreeSet<_>>()),

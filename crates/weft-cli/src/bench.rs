@@ -57,10 +57,12 @@ pub struct BenchArgs {
     /// Most transactions submitted but not yet committed (keep below the mempool's 200,000).
     #[arg(long, default_value_t = 60_000)]
     window: usize,
-    #[arg(long, default_value_t = 100)]
-    block_interval_ms: u64,
     #[arg(long, default_value_t = 20_000)]
     max_block_txs: usize,
+    /// Validators of the local chain, each a full node with its own consensus engine on
+    /// loopback; transactions go to the first and are finalized by all.
+    #[arg(long, default_value_t = 1)]
+    validators: usize,
     /// Give up waiting for commits after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
@@ -68,6 +70,18 @@ pub struct BenchArgs {
 
 fn name(s: &str) -> Name {
     Name::new(s).expect("bench names are valid")
+}
+
+/// `n` loopback addresses that were free a moment ago (the OS picks them).
+fn free_loopback_addrs(n: usize) -> Result<Vec<std::net::SocketAddr>, Failure> {
+    let listeners = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::other(e.into()))?;
+    listeners
+        .iter()
+        .map(|l| l.local_addr().map_err(|e| Failure::other(e.into())))
+        .collect()
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -109,6 +123,11 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     let accounts = args.accounts.max(2);
     let total = args.txs.max(1);
     let validator = Keypair::generate().map_err(|e| Failure::other(e.into()))?;
+    let n_validators = args.validators.clamp(1, weft_types::limits::MAX_VALIDATORS);
+    let others: Vec<Keypair> = (1..n_validators)
+        .map(|_| Keypair::generate())
+        .collect::<Result<_, _>>()
+        .map_err(|e| Failure::other(e.into()))?;
     let keys: Vec<Keypair> = (0..accounts)
         .map(|i| {
             let mut seed = [0u8; 32];
@@ -132,6 +151,12 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         id: name("bench"),
         display_name: "Bench".into(),
     });
+    genesis
+        .validators
+        .extend(others.iter().map(|k| weft_types::GenesisValidator {
+            account: k.account(),
+            organization: name("operator"),
+        }));
     // Both phases of the templates workload spend from the same balances.
     let per_account_txs = 2 * total.div_ceil(accounts) as u128;
     genesis.roles.insert(
@@ -218,21 +243,53 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         .prefix("weft-bench-")
         .tempdir()
         .context("temp dir")?;
-    let options = LocalOptions {
-        block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
-        max_block_txs: args.max_block_txs,
-        ..LocalOptions::default()
+    let all_validators: Vec<Keypair> = std::iter::once(validator.clone())
+        .chain(others.iter().cloned())
+        .collect();
+    let consensus_addrs = free_loopback_addrs(all_validators.len())?;
+    let loopback_any: std::net::SocketAddr = "127.0.0.1:0"
+        .parse()
+        .map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?;
+    let options_for = |i: usize| {
+        let mut consensus = weft_node::ConsensusConfig {
+            listen: consensus_addrs[i],
+            ..weft_node::ConsensusConfig::default()
+        };
+        consensus.peers = all_validators
+            .iter()
+            .zip(&consensus_addrs)
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (k, a))| (k.account(), *a))
+            .collect();
+        LocalOptions {
+            consensus,
+            max_block_txs: args.max_block_txs,
+            ..LocalOptions::default()
+        }
     };
     let genesis_for_templates = genesis.chain_id.clone();
     let validator_key = validator.clone();
+    // The other validators first: the first one's API is what the bench drives.
+    let mut peers = Vec::new();
+    for (i, key) in others.iter().enumerate() {
+        peers.push(
+            LocalNode::start(
+                &dir.path().join(format!("validator-{}", i + 1)),
+                genesis.clone(),
+                Some(key.clone()),
+                loopback_any,
+                options_for(i + 1),
+            )
+            .await?,
+        );
+    }
     let node = LocalNode::start(
-        dir.path(),
+        &dir.path().join("validator-0"),
         genesis,
         Some(validator.clone()),
-        "127.0.0.1:0"
-            .parse()
-            .map_err(|e: std::net::AddrParseError| Failure::other(e.into()))?,
-        options,
+        loopback_any,
+        options_for(0),
     )
     .await?;
     let client = Client::new(node.url()).as_member(&validator);
@@ -285,12 +342,16 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         "template_tps": templates.as_ref().map(|t| t["template_tps"].clone()),
         "templates": templates,
         "cores": std::thread::available_parallelism().map_or(1, usize::from),
+        "validators": n_validators,
     });
     node.stop().await?;
+    for peer in peers {
+        peer.stop().await?;
+    }
     out.print(
         &report,
         &(format!(
-            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (ed25519 batch verification of the same signatures, all cores, keys pre-decoded)\n  ratio              {:.1}% of the ceiling\n  with key decoding  {:.0} sig/s\n  admission checks   {:.0} tx/s (hash + structure + batch verify, key cache)",
+            "committed {committed}/{total} transfers in {elapsed:.2}s over {block_count} blocks ({rejected} rejected), {n_validators} validator(s)\n  committed_tps      {:.0}\n  p50 / p99 latency  {:.0} ms / {:.0} ms (submit → committed)\n  verify ceiling     {:.0} sig/s (ed25519 batch verification of the same signatures, all cores, keys pre-decoded)\n  ratio              {:.1}% of the ceiling\n  with key decoding  {:.0} sig/s\n  admission checks   {:.0} tx/s (hash + structure + batch verify, key cache)",
             committed_tps,
             percentile(&latencies_ms, 50.0),
             percentile(&latencies_ms, 99.0),

@@ -5,7 +5,6 @@
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
-    time::Duration,
 };
 
 use anyhow::{Context, Result};
@@ -98,10 +97,7 @@ pub async fn run(args: DemoArgs, out: Out) -> Result<(), Failure> {
         }
     };
     let (genesis, cast) = prepare(&data_dir)?;
-    let options = LocalOptions {
-        block_interval: Duration::from_millis(50),
-        ..LocalOptions::default()
-    };
+    let options = LocalOptions::default();
     let operator = cast.operator()?;
     let node = LocalNode::start(
         &data_dir.join("chain"),

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 use anyhow::{Context, Result};
 use tokio::{sync::oneshot, task::JoinHandle};
 use weft_client::Keypair;
-use weft_node::{Node, NodeConfig, OrgScope, PrivateConfig};
+use weft_node::{ConsensusConfig, Node, NodeConfig, OrgScope, PrivateConfig};
 use weft_types::Genesis;
 
 /// A node with its API server.
@@ -21,7 +21,8 @@ pub struct LocalNode {
 
 /// Tunables for a local node.
 pub struct LocalOptions {
-    pub block_interval: Duration,
+    /// The consensus engine's network and timing (a validator with no peers runs alone).
+    pub consensus: ConsensusConfig,
     pub max_block_txs: usize,
     /// Serve block sync to peers on this address.
     pub p2p: Option<SocketAddr>,
@@ -38,7 +39,7 @@ pub struct LocalOptions {
 impl Default for LocalOptions {
     fn default() -> Self {
         Self {
-            block_interval: Duration::from_millis(200),
+            consensus: ConsensusConfig::default(),
             max_block_txs: 20_000,
             p2p: None,
             follow: None,
@@ -61,7 +62,7 @@ impl LocalNode {
     ) -> Result<Self> {
         let mut config = NodeConfig::new(data_dir, genesis);
         config.validator_key = key;
-        config.block_interval = options.block_interval;
+        config.consensus = options.consensus;
         config.max_block_txs = options.max_block_txs;
         config.private = Some(PrivateConfig {
             dir: data_dir.join("private"),
@@ -86,7 +87,7 @@ impl LocalNode {
             peer_tasks.push(tokio::spawn(weft_node::peer::follow(
                 node.clone(),
                 peer,
-                options.block_interval,
+                Duration::from_millis(200),
             )));
         }
         let listener = weft_api::bind(api).await?;
@@ -110,7 +111,7 @@ impl LocalNode {
         format!("http://{}", self.api)
     }
 
-    /// Stops the API, then the producer (the block in progress lands first).
+    /// Stops the API, then the consensus engine (a block being committed lands first).
     pub async fn stop(mut self) -> Result<()> {
         for task in self.peer_tasks.drain(..) {
             task.abort();

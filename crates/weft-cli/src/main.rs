@@ -1,6 +1,7 @@
 //! `weft`: the command line of the Weft ledger.
 
 mod bench;
+mod consortium;
 mod credential;
 mod demo;
 mod keys;
@@ -94,6 +95,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measure committed throughput and latency against a local node.
     Bench(bench::BenchArgs),
+    /// Run a local consortium: N validators, each its own process, on loopback ports.
+    Testnet(consortium::TestnetArgs),
 }
 
 #[derive(Subcommand)]
@@ -154,26 +157,40 @@ enum NodeCmd {
 
 #[derive(Args)]
 struct NodeRunArgs {
-    #[arg(long)]
-    genesis: PathBuf,
-    #[arg(long)]
-    data_dir: PathBuf,
+    /// A validator's config file (genesis, data dir, key, addresses, peers): how a
+    /// consortium member runs its node; see README "Run a consortium". Replaces the flags
+    /// below that it sets.
+    #[arg(long, conflicts_with_all = ["genesis", "data_dir", "key", "follow"])]
+    config: Option<PathBuf>,
+    #[arg(long, required_unless_present = "config")]
+    genesis: Option<PathBuf>,
+    #[arg(long, required_unless_present = "config")]
+    data_dir: Option<PathBuf>,
     /// This validator's key (name or file); omit with --follow for a read replica.
-    #[arg(long, required_unless_present = "follow")]
+    #[arg(long, required_unless_present_any = ["follow", "config"])]
     key: Option<String>,
     /// Client API address.
     #[arg(long, default_value = "127.0.0.1:7700")]
     api: SocketAddr,
-    /// Peer (block sync) address, separate from the client API.
+    /// Block sync address for read replicas, separate from the client API.
     #[arg(long, default_value = "127.0.0.1:7701")]
     p2p: SocketAddr,
+    /// Consensus address: where this validator accepts the other validators' authenticated,
+    /// encrypted connections.
+    #[arg(long, default_value = "127.0.0.1:7702")]
+    consensus: SocketAddr,
+    /// Another validator: `ACCOUNT@HOST:PORT` (its consensus address); repeat for each.
+    #[arg(long = "peer", value_name = "ACCOUNT@HOST:PORT")]
+    peers: Vec<String>,
     /// Follow this peer's p2p address as a read replica instead of producing blocks.
     #[arg(long, conflicts_with = "key")]
     follow: Option<SocketAddr>,
-    /// Longest wait before pending transactions go into a block.
-    #[arg(long, default_value_t = 200)]
-    block_interval_ms: u64,
-    /// A block is cut as soon as this many transactions wait.
+    /// Propose an empty block when nothing waited this long, so block time keeps moving on
+    /// an idle chain (deadlines lapse without a transaction). Below the leader timeout (2 s).
+    /// Default: an idle chain grows no blocks.
+    #[arg(long)]
+    empty_block_interval_ms: Option<u64>,
+    /// Most transactions in one block.
     #[arg(long, default_value_t = 20_000)]
     max_block_txs: usize,
     /// Organizations whose confidential payloads this node keeps (comma-separated), or `*`
@@ -403,6 +420,7 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
         Command::Private(cmd) => private::private(cmd, out).await?,
         Command::Demo(args) => demo::run(args, out).await?,
         Command::Bench(args) => bench::run(args, out).await?,
+        Command::Testnet(args) => consortium::run(args, out).await?,
     }
     Ok(())
 }
@@ -421,14 +439,60 @@ fn private_scope(orgs: &[String]) -> Result<weft_node::OrgScope, Failure> {
     Ok(weft_node::OrgScope::Only(set))
 }
 
-async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
-    let genesis = read_genesis(&args.genesis)?;
-    let key = match &args.key {
-        Some(k) => Some(keys::read(&keys::resolve(k))?),
+fn parse_peer(text: &str) -> Result<(weft_types::AccountId, SocketAddr), Failure> {
+    use std::net::ToSocketAddrs as _;
+    let usage = || Failure::usage(format!("--peer {text}: expected ACCOUNT@HOST:PORT"));
+    let (account, addr) = text.split_once('@').ok_or_else(usage)?;
+    let account = keys::account(account).map_err(|_| usage())?;
+    let addr = addr
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(usage)?;
+    Ok((account, addr))
+}
+
+async fn node_run(mut args: NodeRunArgs, out: Out) -> Result<(), Failure> {
+    let mut peers = std::collections::BTreeMap::new();
+    let mut key_path = args.key.as_deref().map(keys::resolve);
+    if let Some(path) = &args.config {
+        let file = consortium::NodeFile::read(path)?;
+        args.genesis = Some(file.genesis.clone());
+        args.data_dir = Some(file.data_dir.clone());
+        key_path = Some(file.key.clone());
+        args.api = file.api;
+        args.consensus = file.consensus;
+        if let Some(sync) = file.sync {
+            args.p2p = sync;
+        }
+        if !file.private_orgs.is_empty() {
+            args.private_orgs = file.private_orgs.clone();
+        }
+        peers = file.peer_addresses()?;
+    }
+    for p in &args.peers {
+        let (account, addr) = parse_peer(p)?;
+        peers.insert(account, addr);
+    }
+    let (Some(genesis_path), Some(data_dir)) = (args.genesis.clone(), args.data_dir.clone()) else {
+        return Err(Failure::usage(
+            "--genesis and --data-dir (or --config) are required".into(),
+        ));
+    };
+    let genesis = read_genesis(&genesis_path)?;
+    let key = match &key_path {
+        Some(k) => Some(keys::read(k)?),
         None => None,
     };
+    let mut consensus = weft_node::ConsensusConfig {
+        listen: args.consensus,
+        peers,
+        ..weft_node::ConsensusConfig::default()
+    };
+    consensus.app.empty_block_interval = args.empty_block_interval_ms.map(Duration::from_millis);
+    consensus.check().map_err(Failure::usage)?;
     let options = local::LocalOptions {
-        block_interval: Duration::from_millis(args.block_interval_ms.max(1)),
+        consensus,
         max_block_txs: args
             .max_block_txs
             .clamp(1, weft_types::limits::MAX_BLOCK_TXS),
@@ -441,7 +505,7 @@ async fn node_run(args: NodeRunArgs, out: Out) -> Result<(), Failure> {
         },
         private_peers: args.private_peers.clone(),
     };
-    let node = local::LocalNode::start(&args.data_dir, genesis, key, args.api, options).await?;
+    let node = local::LocalNode::start(&data_dir, genesis, key, args.api, options).await?;
     let head = node
         .node
         .chain()

@@ -165,7 +165,7 @@ impl Env {
             .arg(self.data())
             .args(["--key", "validator", "--api"])
             .arg(format!("127.0.0.1:{}", self.port))
-            .args(["--block-interval-ms", "20"]);
+            .args(["--consensus", "127.0.0.1:0"]);
         if let Some(p2p) = self.p2p_port {
             cmd.arg("--p2p").arg(format!("127.0.0.1:{p2p}"));
         }

@@ -1,6 +1,6 @@
 //! The one commit path: build or verify a block, execute it, and commit it with its
-//! finalization certificate. The single-validator producer drives it today; the BFT engine's
-//! adapter drives the same three steps (build → verify/execute → commit on finalization).
+//! finalization certificate. The consensus adapter ([`crate::consensus::app`]) drives the
+//! three steps (build → verify/execute → commit on finalization) for every validator.
 
 use weft_crypto::{
     ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash,
@@ -258,20 +258,30 @@ impl Chain {
 
     /// Commits an executed block once finalized. The certificate is checked against the
     /// active validator set; the block, its state, receipts and indexes land atomically.
+    ///
+    /// `None` is for a block the engine finalized only through a descendant's certificate:
+    /// the descendant's certificate and the header links prove it.
     pub fn commit(
         &self,
         executed: ExecutedBlock,
-        finalization: &Finalization,
+        finalization: Option<&Finalization>,
     ) -> Result<(), ChainError> {
-        if finalization.height != executed.block.header.height {
-            return Err(ChainError::InvalidFinalization("height mismatch".into()));
-        }
-        verify_finalization(finalization, &executed.hash, &self.validators()?)
+        if let Some(finalization) = finalization {
+            if finalization.height != executed.block.header.height {
+                return Err(ChainError::InvalidFinalization("height mismatch".into()));
+            }
+            verify_finalization(
+                finalization,
+                &self.chain_id,
+                &executed.hash,
+                &self.validators()?,
+            )
             .map_err(|e| ChainError::InvalidFinalization(e.to_string()))?;
+        }
         self.store.commit(BlockCommit {
             block: &executed.block,
             block_hash: executed.hash,
-            finalization: Some(finalization),
+            finalization,
             receipts: &executed.receipts,
             state: executed.state,
         })?;

@@ -1,19 +1,20 @@
-//! The node: admission of transactions into the mempool, the block producer, and the
-//! handle the API and CLI use.
+//! The node: admission of transactions into the mempool, the commit tail every finalized
+//! block goes through, and the handle the API and CLI use.
 //!
-//! Single-validator mode: a producer thread turns the mempool into blocks every
-//! `block_interval`, or as soon as `max_block_txs` are waiting, through [`Chain`]'s
-//! build → commit path with a one-signature finalization certificate.
+//! A node holding a validator key runs the consensus engine ([`crate::consensus`]), also
+//! when it is the only validator: blocks are proposed, verified, finalized and committed
+//! through one path whatever the size of the set.
 
 use std::{
     sync::{
-        Arc, Condvar, Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, Ordering},
     },
     thread::JoinHandle,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use futures::channel::mpsc::UnboundedSender;
 use serde::Serialize;
 use tokio::sync::broadcast;
 use weft_crypto::{Keypair, SignatureError, tx_hash, verify_transactions_parallel};
@@ -26,6 +27,7 @@ use weft_types::{
 
 use crate::{
     chain::{Chain, ChainError, ExecutedBlock},
+    consensus::{ConsensusConfig, ConsensusStatus},
     mempool::{Mempool, MempoolLimits},
     private::{PrivateConfig, Vault, VaultError},
 };
@@ -37,10 +39,14 @@ pub struct NodeConfig {
     pub genesis: Genesis,
     /// This node's validator key; without it the node only serves reads.
     pub validator_key: Option<Keypair>,
-    /// Longest a pending transaction waits for a block.
-    pub block_interval: Duration,
-    /// Most transactions per block; reaching it triggers a block at once.
+    /// Most transactions per block.
     pub max_block_txs: usize,
+    /// The consensus engine's network, timeouts and block building (validators only).
+    pub consensus: ConsensusConfig,
+    /// Start the engine on its own thread over the authenticated network (the default).
+    /// Off, a validator node waits for its embedder to run [`crate::consensus::start`] in
+    /// its own runtime: the seeded simulation tests do that.
+    pub run_engine: bool,
     pub mempool: MempoolLimits,
     /// Where and for whom this node keeps confidential payloads; `None` keeps none.
     pub private: Option<PrivateConfig>,
@@ -53,8 +59,9 @@ impl NodeConfig {
             data_dir: data_dir.into(),
             genesis,
             validator_key: None,
-            block_interval: Duration::from_millis(200),
             max_block_txs: 20_000,
+            consensus: ConsensusConfig::default(),
+            run_engine: true,
             mempool: MempoolLimits::default(),
             private: None,
         }
@@ -89,17 +96,158 @@ pub struct CommittedBlock {
     pub tx_hashes: Vec<Hash>,
 }
 
-struct Inner {
-    chain: Chain,
+pub(crate) struct Inner {
+    pub(crate) chain: Chain,
+    data_dir: std::path::PathBuf,
     genesis: Genesis,
-    mempool: Mutex<Mempool>,
-    wake: Condvar,
+    pub(crate) mempool: Mutex<Mempool>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
     stop: AtomicBool,
     fatal: Mutex<Option<String>>,
-    producer: Mutex<Option<JoinHandle<()>>>,
+    engine: Mutex<Option<JoinHandle<()>>>,
+    consensus: std::sync::OnceLock<ConsensusStatus>,
+    /// Where locally admitted transactions go to be gossiped to the other validators.
+    gossip: Mutex<Option<UnboundedSender<Vec<SignedTransaction>>>>,
     validator: Option<Keypair>,
     vault: Option<Vault>,
+}
+
+impl Inner {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Admission: limits, chain id, signatures (batch-verified in parallel), then the
+    /// stateful checks, then the mempool. `gossip` sends what was admitted to the other
+    /// validators (off for transactions that arrived by gossip).
+    pub(crate) fn admit(
+        &self,
+        txs: Vec<SignedTransaction>,
+        gossip: bool,
+    ) -> Vec<Result<Hash, TxError>> {
+        if self.validator.is_none() {
+            let e = TxError::new(
+                ErrorCode::ReadOnly,
+                "this node follows a peer and does not accept transactions; submit to a validator",
+            );
+            return txs.iter().map(|_| Err(e.clone())).collect();
+        }
+        let started = Instant::now();
+        let chain_id = self.chain.chain_id();
+        let mut results: Vec<Result<Hash, TxError>> = txs
+            .iter()
+            .map(|stx| {
+                stx.check_limits()
+                    .map_err(|e| TxError::new(ErrorCode::Oversized, e.to_string()))?;
+                if stx.tx.chain_id != *chain_id {
+                    return Err(TxError::new(
+                        ErrorCode::WrongChainId,
+                        format!("signed for chain {}, this is {chain_id}", stx.tx.chain_id),
+                    ));
+                }
+                Ok(tx_hash(&stx.tx))
+            })
+            .collect();
+        for (r, v) in results.iter_mut().zip(verify_transactions_parallel(&txs)) {
+            if r.is_ok()
+                && let Err(e) = v
+            {
+                *r = Err(sig_error(&e));
+            }
+        }
+        let (snapshot, head) = match self
+            .chain
+            .store()
+            .snapshot()
+            .map_err(ChainError::from)
+            .and_then(|s| Ok((s, self.chain.head()?)))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                let err = TxError::new(ErrorCode::Internal, e.to_string());
+                return txs.iter().map(|_| Err(err.clone())).collect();
+            }
+        };
+        let ctx = BlockContext {
+            chain_id: chain_id.clone(),
+            height: head.height + 1,
+            timestamp_ms: now_ms().max(head.timestamp_ms + 1),
+        };
+        let mut admitted = Vec::new();
+        for (stx, result) in txs.into_iter().zip(results.iter_mut()) {
+            let Ok(hash) = *result else { continue };
+            let committed_nonce = match next_nonce(&snapshot, &stx.tx.signer) {
+                Ok(n) => n,
+                Err(e) => {
+                    *result = Err(TxError::new(ErrorCode::Internal, e.to_string()));
+                    continue;
+                }
+            };
+            let first_in_line = stx.tx.nonce == committed_nonce
+                && lock(&self.mempool).pending_for(&stx.tx.signer) == 0;
+            if first_in_line {
+                match check_transaction(&snapshot, &ctx, &stx) {
+                    Ok(()) => {}
+                    Err(ExecError::Tx(e)) => {
+                        *result = Err(e);
+                        continue;
+                    }
+                    Err(ExecError::Fatal(e)) => {
+                        *result = Err(TxError::new(ErrorCode::Internal, e));
+                        continue;
+                    }
+                }
+            }
+            admitted.push((stx, hash, committed_nonce, result));
+        }
+        let mut outgoing = Vec::new();
+        {
+            let mut pool = lock(&self.mempool);
+            for (stx, hash, committed_nonce, result) in admitted {
+                let copy = gossip.then(|| stx.clone());
+                match pool.insert(stx, hash, committed_nonce, ctx.height) {
+                    Ok(()) => outgoing.extend(copy),
+                    Err(e) => *result = Err(e),
+                }
+            }
+            metrics::gauge!("weft_mempool_size").set(pool.len() as f64);
+        }
+        if !outgoing.is_empty()
+            && let Some(outbox) = lock(&self.gossip).as_ref()
+        {
+            let _ = outbox.unbounded_send(outgoing);
+        }
+        for r in &results {
+            match r {
+                Ok(_) => metrics::counter!("weft_txs_admitted_total").increment(1),
+                Err(e) => metrics::counter!("weft_txs_rejected_total", "code" => e.code.as_str())
+                    .increment(1),
+            }
+        }
+        metrics::histogram!("weft_admission_seconds").record(started.elapsed().as_secs_f64());
+        results
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn mempool_is_empty(&self) -> bool {
+        lock(&self.mempool).is_empty()
+    }
+
+    pub(crate) fn set_gossip(&self, outbox: UnboundedSender<Vec<SignedTransaction>>) {
+        *lock(&self.gossip) = Some(outbox);
+    }
+
+    /// Records a fatal error: the node stops committing and reports it on `/health`.
+    pub(crate) fn fail(&self, message: &str) {
+        tracing::error!(error = message, "block commits stopped");
+        let mut fatal = lock(&self.fatal);
+        if fatal.is_none() {
+            *fatal = Some(message.to_owned());
+        }
+    }
 }
 
 /// A running node; cheap to clone.
@@ -127,7 +275,7 @@ pub enum NodeError {
     Vault(#[from] VaultError),
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves the data as consistent as the panicking code
     // left it; the mempool has no invariant a half-finished insert could break.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -169,31 +317,38 @@ impl Node {
         let (blocks, _) = broadcast::channel(1024);
         let inner = Arc::new(Inner {
             chain,
+            data_dir: config.data_dir.clone(),
             genesis: config.genesis.clone(),
             mempool: Mutex::new(Mempool::new(config.mempool.clone())),
-            wake: Condvar::new(),
             blocks,
             stop: AtomicBool::new(false),
             fatal: Mutex::new(None),
-            producer: Mutex::new(None),
+            engine: Mutex::new(None),
+            consensus: std::sync::OnceLock::new(),
+            gossip: Mutex::new(None),
             validator: config.validator_key.clone(),
             vault,
         });
         let head = inner.chain.head()?;
         metrics::gauge!("weft_height").set(head.height as f64);
         tracing::info!(chain_id = %inner.chain.chain_id(), height = head.height, "chain opened");
-        if inner.validator.is_some() {
-            let producer_inner = Arc::clone(&inner);
-            let interval = config.block_interval;
-            let max = config.max_block_txs;
-            let handle = std::thread::Builder::new()
-                .name("weft-producer".into())
-                .spawn(move || produce(&producer_inner, interval, max))
-                .map_err(|e| ChainError::Execution(format!("cannot start producer: {e}")))?;
-            *lock(&inner.producer) = Some(handle);
+        let node = Self { inner };
+        if let Some(key) = &node.inner.validator
+            && config.run_engine
+        {
+            let mut consensus = config.consensus.clone();
+            consensus.app.max_block_txs = config.max_block_txs;
+            let (handle, status) = crate::consensus::spawn(
+                node.clone(),
+                key,
+                consensus,
+                config.data_dir.join("consensus"),
+            )?;
+            *lock(&node.inner.engine) = Some(handle);
+            node.set_consensus(status);
         }
-        if inner.vault.is_some() {
-            let weak = Arc::downgrade(&inner);
+        if node.inner.vault.is_some() {
+            let weak = Arc::downgrade(&node.inner);
             std::thread::Builder::new()
                 .name("weft-vault".into())
                 .spawn(move || sweep_vault(&weak))
@@ -201,7 +356,17 @@ impl Node {
                     ChainError::Execution(format!("cannot start the vault sweeper: {e}"))
                 })?;
         }
-        Ok(Self { inner })
+        Ok(node)
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// Records the status of an engine started by the embedder (see
+    /// [`NodeConfig::run_engine`]); the first one wins.
+    pub fn set_consensus(&self, status: ConsensusStatus) {
+        let _ = self.inner.consensus.set(status);
     }
 
     /// The chain, for queries.
@@ -224,7 +389,12 @@ impl Node {
         lock(&self.inner.mempool).len()
     }
 
-    /// Set when the producer hit a fatal error and stopped.
+    /// The consensus engine's status (validators only).
+    pub fn consensus(&self) -> Option<&ConsensusStatus> {
+        self.inner.consensus.get()
+    }
+
+    /// Set when committing hit a fatal error and stopped.
     pub fn fatal_error(&self) -> Option<String> {
         lock(&self.inner.fatal).clone()
     }
@@ -246,101 +416,7 @@ impl Node {
     /// the mempool. Each result is the transaction hash or the reason it was refused;
     /// a refused transaction changes nothing.
     pub fn submit_many(&self, txs: Vec<SignedTransaction>) -> Vec<Result<Hash, TxError>> {
-        if self.inner.validator.is_none() {
-            let e = TxError::new(
-                ErrorCode::ReadOnly,
-                "this node follows a peer and does not accept transactions; submit to a validator",
-            );
-            return txs.iter().map(|_| Err(e.clone())).collect();
-        }
-        let started = Instant::now();
-        let chain_id = self.inner.chain.chain_id();
-        let mut results: Vec<Result<Hash, TxError>> = txs
-            .iter()
-            .map(|stx| {
-                stx.check_limits()
-                    .map_err(|e| TxError::new(ErrorCode::Oversized, e.to_string()))?;
-                if stx.tx.chain_id != *chain_id {
-                    return Err(TxError::new(
-                        ErrorCode::WrongChainId,
-                        format!("signed for chain {}, this is {chain_id}", stx.tx.chain_id),
-                    ));
-                }
-                Ok(tx_hash(&stx.tx))
-            })
-            .collect();
-        for (r, v) in results.iter_mut().zip(verify_transactions_parallel(&txs)) {
-            if r.is_ok()
-                && let Err(e) = v
-            {
-                *r = Err(sig_error(&e));
-            }
-        }
-        let (snapshot, head) = match self
-            .inner
-            .chain
-            .store()
-            .snapshot()
-            .map_err(ChainError::from)
-            .and_then(|s| Ok((s, self.inner.chain.head()?)))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                let err = TxError::new(ErrorCode::Internal, e.to_string());
-                return txs.iter().map(|_| Err(err.clone())).collect();
-            }
-        };
-        let ctx = BlockContext {
-            chain_id: chain_id.clone(),
-            height: head.height + 1,
-            timestamp_ms: now_ms().max(head.timestamp_ms + 1),
-        };
-        let mut admitted = Vec::new();
-        for (stx, result) in txs.into_iter().zip(results.iter_mut()) {
-            let Ok(hash) = *result else { continue };
-            let committed_nonce = match next_nonce(&snapshot, &stx.tx.signer) {
-                Ok(n) => n,
-                Err(e) => {
-                    *result = Err(TxError::new(ErrorCode::Internal, e.to_string()));
-                    continue;
-                }
-            };
-            let first_in_line = stx.tx.nonce == committed_nonce
-                && lock(&self.inner.mempool).pending_for(&stx.tx.signer) == 0;
-            if first_in_line {
-                match check_transaction(&snapshot, &ctx, &stx) {
-                    Ok(()) => {}
-                    Err(ExecError::Tx(e)) => {
-                        *result = Err(e);
-                        continue;
-                    }
-                    Err(ExecError::Fatal(e)) => {
-                        *result = Err(TxError::new(ErrorCode::Internal, e));
-                        continue;
-                    }
-                }
-            }
-            admitted.push((stx, hash, committed_nonce, result));
-        }
-        {
-            let mut pool = lock(&self.inner.mempool);
-            for (stx, hash, committed_nonce, result) in admitted {
-                if let Err(e) = pool.insert(stx, hash, committed_nonce, ctx.height) {
-                    *result = Err(e);
-                }
-            }
-            metrics::gauge!("weft_mempool_size").set(pool.len() as f64);
-            self.inner.wake.notify_one();
-        }
-        for r in &results {
-            match r {
-                Ok(_) => metrics::counter!("weft_txs_admitted_total").increment(1),
-                Err(e) => metrics::counter!("weft_txs_rejected_total", "code" => e.code.as_str())
-                    .increment(1),
-            }
-        }
-        metrics::histogram!("weft_admission_seconds").record(started.elapsed().as_secs_f64());
-        results
+        self.inner.admit(txs, true)
     }
 
     /// Where a transaction is.
@@ -379,14 +455,15 @@ impl Node {
         let started = Instant::now();
         let executed = self.inner.chain.verify(block)?;
         let built = started.elapsed();
-        commit_and_announce(&self.inner, executed, finalization, started, built)
+        commit_and_announce(&self.inner, executed, Some(finalization), started, built)
     }
 
-    /// Stops the producer and waits for the block in progress to land.
+    /// Stops the consensus engine and waits for it to exit. A block being committed lands
+    /// whole or not at all (the store's commit is atomic), and the engine's journals replay
+    /// at the next start.
     pub fn shutdown(&self) {
         self.inner.stop.store(true, Ordering::SeqCst);
-        self.inner.wake.notify_all();
-        if let Some(handle) = lock(&self.inner.producer).take() {
+        if let Some(handle) = lock(&self.inner.engine).take() {
             let _ = handle.join();
         }
     }
@@ -424,75 +501,12 @@ fn sweep_vault(node: &std::sync::Weak<Inner>) {
     }
 }
 
-fn produce(inner: &Inner, interval: Duration, max_block_txs: usize) {
-    let Some(key) = inner.validator.as_ref() else {
-        return;
-    };
-    let proposer = key.account();
-    loop {
-        let txs = {
-            let pool = lock(&inner.mempool);
-            let (mut pool, _) = inner
-                .wake
-                .wait_timeout_while(pool, interval, |p| {
-                    p.len() < max_block_txs && !inner.stop.load(Ordering::SeqCst)
-                })
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if inner.stop.load(Ordering::SeqCst) {
-                return;
-            }
-            if pool.is_empty() {
-                continue;
-            }
-            let snapshot = match inner.chain.store().snapshot() {
-                Ok(s) => s,
-                Err(e) => return fail(inner, &e.to_string()),
-            };
-            let next_height = snapshot.head().map_or(1, |h| h.height + 1);
-            pool.select(max_block_txs, next_height, |a| {
-                next_nonce(&snapshot, a).unwrap_or(u64::MAX)
-            })
-        };
-        if txs.is_empty() {
-            // Only stranded transactions (nonce gaps, expiring) are waiting; do not spin on
-            // a full pool of them, let pruning or their missing predecessors arrive.
-            std::thread::sleep(interval);
-            continue;
-        }
-        if let Err(e) = produce_block(inner, key, proposer, txs) {
-            return fail(inner, &e.to_string());
-        }
-    }
-}
-
-fn fail(inner: &Inner, message: &str) {
-    tracing::error!(error = message, "block production stopped");
-    *lock(&inner.fatal) = Some(message.to_owned());
-}
-
-fn produce_block(
-    inner: &Inner,
-    key: &Keypair,
-    proposer: AccountId,
-    txs: Vec<SignedTransaction>,
-) -> Result<(), ChainError> {
-    let started = Instant::now();
-    let executed = inner.chain.build(txs, now_ms(), proposer)?;
-    let built = started.elapsed();
-    let finalization = Finalization {
-        height: executed.block.header.height,
-        block_hash: executed.hash,
-        signatures: vec![key.sign_block(&executed.hash)],
-    };
-    commit_and_announce(inner, executed, &finalization, started, built)
-}
-
 /// The common tail of every commit, whoever built the block: the atomic write, then
 /// mempool pruning, metrics, logs and the announcement to subscribers.
-fn commit_and_announce(
+pub(crate) fn commit_and_announce(
     inner: &Inner,
     executed: ExecutedBlock,
-    finalization: &Finalization,
+    finalization: Option<&Finalization>,
     started: Instant,
     built: Duration,
 ) -> Result<(), ChainError> {

@@ -133,10 +133,11 @@ proptest! {
             let executed = a.build(txs, 1_700_000_001_000 + i as u64 * 1000, validator.account()).unwrap();
             // Resync the model's nonces from what actually committed (failed txs consume).
             let block = executed.block.clone();
-            let fin = Finalization { height: block.header.height, block_hash: executed.hash, signatures: vec![validator.sign_block(&executed.hash)] };
-            a.commit(executed, &fin).unwrap();
+            let h = block.header.height;
+            let fin = Finalization { height: h, block_hash: executed.hash, epoch: 0, view: h, parent_view: h - 1, signatures: vec![validator.sign_finalize(&g.chain_id, 0, h, h - 1, &executed.hash)] };
+            a.commit(executed, Some(&fin)).unwrap();
             let verified = b.verify(block).unwrap();
-            b.commit(verified, &fin).unwrap();
+            b.commit(verified, Some(&fin)).unwrap();
             prop_assert_eq!(a.head().unwrap(), b.head().unwrap());
             roots.push(a.head().unwrap().state_root);
             let snapshot = a.store().snapshot().unwrap();
@@ -206,20 +207,22 @@ fn a_tampered_block_is_refused_by_a_verifier_and_changes_nothing() {
     let fake = Finalization {
         height: 1,
         block_hash: verified.hash,
-        signatures: vec![impostor.sign_block(&verified.hash)],
+        epoch: 0,
+        view: 1,
+        parent_view: 0,
+        signatures: vec![impostor.sign_finalize(&g.chain_id, 0, 1, 0, &verified.hash)],
     };
-    assert!(b.commit(verified, &fake).is_err());
+    assert!(b.commit(verified, Some(&fake)).is_err());
     assert_eq!(b.head().unwrap(), head_before);
 }
 
 #[test]
-fn the_producer_commits_submitted_transactions_and_replay_matches() {
+fn a_single_validator_commits_through_the_engine_and_replay_matches() {
     let (validator, members) = keys();
     let g = genesis(&validator, &members);
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path(), g.clone());
     config.validator_key = Some(validator.clone());
-    config.block_interval = Duration::from_millis(10);
     config.max_block_txs = 7;
     let node = Node::start(config).unwrap();
     let mut blocks = node.subscribe();

@@ -78,7 +78,6 @@ fn transfer(alice: &Keypair, to: &Keypair, nonce: u64) -> weft_types::SignedTran
 fn start(dir: &std::path::Path, g: &Genesis, key: Option<Keypair>) -> Node {
     let mut config = NodeConfig::new(dir, g.clone());
     config.validator_key = key;
-    config.block_interval = Duration::from_millis(10);
     config.max_block_txs = 3;
     Node::start(config).unwrap()
 }
@@ -193,7 +192,9 @@ async fn a_hostile_peer_cannot_corrupt_a_replica() {
     // A valid block with a certificate signed by someone outside the validator set.
     let mut impostor = good.clone();
     let outsider = Keypair::from_seed([9; 32]);
-    impostor.finalization.signatures = vec![outsider.sign_block(&good.finalization.block_hash)];
+    let f = &good.finalization;
+    impostor.finalization.signatures =
+        vec![outsider.sign_finalize(&g.chain_id, f.epoch, f.view, f.parent_view, &f.block_hash)];
     // A transaction swapped for another signed by the same account.
     let mut swapped = good.clone();
     swapped.block.transactions[0] = transfer(&alice, &alice, 0);

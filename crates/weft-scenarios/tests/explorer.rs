@@ -170,7 +170,6 @@ async fn chain() -> Chain {
     let genesis = consortium::genesis(name("explorer-test"), &operator, name("operator"), now_ms());
     let mut config = NodeConfig::new(dir.path().join("chain"), genesis.clone());
     config.validator_key = Some(operator.clone());
-    config.block_interval = Duration::from_millis(20);
     config.private = Some(PrivateConfig {
         dir: dir.path().join("private"),
         scope: OrgScope::All,

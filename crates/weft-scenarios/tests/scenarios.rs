@@ -15,7 +15,6 @@ async fn play(scenario: &str) {
     let genesis = consortium::genesis(name("weft-test"), &operator, name("operator"), now_ms());
     let mut config = NodeConfig::new(dir.path().join("chain"), genesis.clone());
     config.validator_key = Some(operator.clone());
-    config.block_interval = Duration::from_millis(20);
     // As in `weft demo`: the one node keeps every organization's confidential payloads.
     config.private = Some(weft_node::PrivateConfig {
         dir: dir.path().join("private"),

@@ -137,8 +137,8 @@ pub fn start(chain_id: &str) -> Env {
             &format!("127.0.0.1:{port}"),
             "--p2p",
             "127.0.0.1:0",
-            "--block-interval-ms",
-            "20",
+            "--consensus",
+            "127.0.0.1:0",
         ])
         .env("WEFT_HOME", env.dir.path())
         .env_remove("RUST_LOG")

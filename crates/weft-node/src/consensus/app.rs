@@ -1,0 +1,410 @@
+//! The application the engine drives: building proposals from the mempool, verifying peers'
+//! proposals, and committing finalized blocks in order.
+//!
+//! Execution runs on the committed head ([`Chain::build`] / [`Chain::verify`]), so a proposal
+//! or a verification for height h+1 first waits until h is committed locally. A wait never
+//! answers `false`: the engine's `false` is permanent, so it is kept for blocks no data or time
+//! can fix (a broken rule, or a parent that lost to another finalized block).
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, UNIX_EPOCH},
+};
+
+use commonware_consensus::{
+    Application, Heightable,
+    marshal::{Update, ancestry::Ancestry, core::Mailbox, standard::Standard},
+    simplex::types::Context,
+    types::Height,
+};
+use commonware_cryptography::{Digested, Digestible, ed25519::PublicKey, sha256::Digest};
+use commonware_runtime::{Clock, Metrics, Spawner};
+use commonware_utils::{Acknowledgement, acknowledgement::Exact};
+use futures::{StreamExt, channel::mpsc};
+use weft_execution::next_nonce;
+use weft_types::{AccountId, Hash};
+
+use super::{
+    Scheme,
+    block::{ConsensusBlock, hash},
+    certificate::to_finalization,
+    evidence::Evidence,
+};
+use crate::{
+    chain::{ChainError, ExecutedBlock},
+    node::{Inner, commit_and_announce, lock},
+};
+
+/// The engine's per-view context.
+pub type Ctx = Context<Digest, PublicKey>;
+
+/// Tunables of block building.
+#[derive(Clone, Copy, Debug)]
+pub struct AppConfig {
+    /// Most transactions a proposer puts in one block.
+    pub max_block_txs: usize,
+    /// How long a leader with an empty mempool waits for a transaction before it declines to
+    /// propose (the view then changes, and the next leader waits in turn). Below the leader
+    /// timeout. An idle chain therefore grows no blocks: each block moves the state root
+    /// (the height is part of the state), and an idle ledger should not.
+    pub idle_wait: Duration,
+    /// Propose an empty block after this long instead of declining, so block time keeps
+    /// moving on an idle chain (deadlines and retention periods lapse without a transaction).
+    /// Off by default.
+    pub empty_block_interval: Option<Duration>,
+    /// How far a proposal's timestamp may lead the local clock; beyond it, verify waits.
+    pub max_future: Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            max_block_txs: weft_types::limits::MAX_BLOCK_TXS,
+            idle_wait: Duration::from_millis(1_500),
+            empty_block_interval: None,
+            max_future: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Executed proposals, by block hash, until one of them is committed.
+type Executed = Arc<Mutex<BTreeMap<Hash, ExecutedBlock>>>;
+
+/// The marshal `Application` around the node. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct ChainApp {
+    pub(crate) node: Arc<Inner>,
+    pub(crate) executed: Executed,
+    pub(crate) cfg: AppConfig,
+    pub(crate) evidence: Evidence,
+}
+
+fn account(key: &PublicKey) -> AccountId {
+    let mut a = [0u8; 32];
+    a.copy_from_slice(key.as_ref());
+    AccountId(a)
+}
+
+fn now_ms(clock: &impl Clock) -> u64 {
+    clock
+        .current()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Where the local chain stands relative to a parent block.
+enum ParentState {
+    Committed,
+    Pending,
+    /// Another block is committed at the parent's height: a child of it can never be final.
+    Lost,
+}
+
+impl ChainApp {
+    fn parent_state(&self, parent: &ConsensusBlock) -> Result<ParentState, ChainError> {
+        let chain = &self.node.chain;
+        let height = parent.block().header.height;
+        if chain.head()?.height < height {
+            return Ok(ParentState::Pending);
+        }
+        Ok(match chain.store().block_height(&parent.hash())? {
+            Some(h) if h == height => ParentState::Committed,
+            _ => ParentState::Lost,
+        })
+    }
+
+    /// Waits until `parent` is committed locally. `None` when it lost to another block or the
+    /// node is stopping.
+    async fn wait_parent(&self, clock: &impl Clock, parent: &ConsensusBlock) -> Option<()> {
+        loop {
+            if self.node.stopping() {
+                return None;
+            }
+            match self.parent_state(parent) {
+                Ok(ParentState::Committed) => return Some(()),
+                Ok(ParentState::Lost) => return None,
+                Ok(ParentState::Pending) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the chain head");
+                }
+            }
+            clock.sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Runs `f` where blocking is allowed, off the engine's async workers.
+    async fn blocking<E, T, F>(runtime: &E, label: &'static str, f: F) -> Option<T>
+    where
+        E: Spawner,
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        runtime
+            .child(label)
+            .shared(true)
+            .spawn(move |_| async move { f() })
+            .await
+            .ok()
+    }
+
+    fn keep(&self, executed: ExecutedBlock) {
+        let mut map = lock(&self.executed);
+        // Bounded: an executed block stays only until its height is committed; a few views of
+        // competing proposals at most.
+        if map.len() >= 64
+            && let Some(oldest) = map.keys().next().copied()
+        {
+            map.remove(&oldest);
+        }
+        map.insert(executed.hash, executed);
+    }
+}
+
+impl<E> Application<E> for ChainApp
+where
+    E: Clock + Spawner + Metrics + Send + Sync + 'static,
+{
+    type SigningScheme = Scheme;
+    type Context = Ctx;
+    type Block = ConsensusBlock;
+    type Input = ();
+
+    async fn propose(
+        &mut self,
+        (runtime, context): (E, Ctx),
+        mut ancestry: impl Ancestry<ConsensusBlock>,
+        _input: (),
+    ) -> Option<Digested<ConsensusBlock>> {
+        // The parent the engine names, which may be certified but not yet final.
+        let parent = ancestry.next().await?;
+        self.wait_parent(&runtime, parent.inner()).await?;
+        // Wait for something to include. The runtime's clock, not the wall clock: the
+        // simulation must replay the same way from the same seed.
+        let since = runtime.current();
+        let waited = |now: std::time::SystemTime| now.duration_since(since).unwrap_or_default();
+        let limit = self.cfg.empty_block_interval.unwrap_or(self.cfg.idle_wait);
+        while self.node.mempool_is_empty() && waited(runtime.current()) < limit {
+            if self.node.stopping() {
+                return None;
+            }
+            runtime.sleep(Duration::from_millis(2)).await;
+        }
+        if self.node.mempool_is_empty() && self.cfg.empty_block_interval.is_none() {
+            return None;
+        }
+        let node = Arc::clone(&self.node);
+        let max = self.cfg.max_block_txs;
+        let proposer = account(&context.leader);
+        let now = now_ms(&runtime);
+        let built = Self::blocking(&runtime, "build", move || {
+            let snapshot = node.chain.store().snapshot()?;
+            let next_height = snapshot.head().map_or(1, |h| h.height + 1);
+            let txs = lock(&node.mempool).select(max, next_height, |a| {
+                next_nonce(&snapshot, a).unwrap_or(u64::MAX)
+            });
+            node.chain.build(txs, now, proposer)
+        })
+        .await?;
+        let executed = match built {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build a proposal");
+                return None;
+            }
+        };
+        let block = ConsensusBlock::new(executed.block.clone());
+        tracing::debug!(
+            height = executed.block.header.height,
+            txs = executed.block.header.tx_count,
+            view = context.round.view().get(),
+            "proposing"
+        );
+        self.keep(executed);
+        let digest = block.digest();
+        Some(Digested::precomputed(block, digest))
+    }
+
+    async fn verify(
+        &mut self,
+        (runtime, context): (E, Ctx),
+        mut ancestry: impl Ancestry<ConsensusBlock>,
+    ) -> bool {
+        // The candidate first, then its parent.
+        let Some(candidate) = ancestry.next().await else {
+            return false;
+        };
+        let Some(parent) = ancestry.next().await else {
+            return false;
+        };
+        let view = context.round.view().get();
+        let leader = context.leader.clone();
+        let refuse = |reason: String| {
+            self.evidence.invalid_block(&leader, view, &reason);
+            false
+        };
+        let block = candidate.inner();
+        let header = &block.block().header;
+        if header.parent != parent.inner().hash()
+            || header.height != parent.inner().block().header.height + 1
+        {
+            return refuse("parent link or height".into());
+        }
+        if header.proposer != account(&context.leader) {
+            return refuse("the proposer is not the view's leader".into());
+        }
+        // Time fixes a timestamp that is ahead of our clock: wait, never refuse.
+        let max_future = self.cfg.max_future.as_millis() as u64;
+        if header.timestamp_ms > now_ms(&runtime) + max_future {
+            let at = UNIX_EPOCH + Duration::from_millis(header.timestamp_ms - max_future);
+            runtime.sleep_until(at).await;
+        }
+        if self.wait_parent(&runtime, parent.inner()).await.is_none() {
+            return refuse("it extends a block that lost to another final block".into());
+        }
+        let node = Arc::clone(&self.node);
+        let owned = block.clone().into_block();
+        let Some(verified) =
+            Self::blocking(&runtime, "verify", move || node.chain.verify(owned)).await
+        else {
+            return false;
+        };
+        match verified {
+            Ok(executed) => {
+                self.keep(executed);
+                true
+            }
+            Err(ChainError::InvalidBlock(reason)) => refuse(reason),
+            Err(e) => {
+                // Not the proposer's fault (local storage or execution failure): refuse to vote
+                // without recording evidence against it.
+                tracing::error!(error = %e, view, "cannot verify a proposal");
+                false
+            }
+        }
+    }
+}
+
+/// The marshal reporter: finalized blocks in height order, handed to the committer task.
+#[derive(Clone)]
+pub(crate) struct Finalized {
+    tx: mpsc::UnboundedSender<(Digested<ConsensusBlock>, Exact)>,
+}
+
+impl commonware_consensus::Reporter for Finalized {
+    type Activity = Update<ConsensusBlock>;
+
+    fn report(&mut self, activity: Self::Activity) -> commonware_actor::Feedback {
+        if let Update::Block(block, ack) = activity
+            && self.tx.unbounded_send((block, ack)).is_err()
+        {
+            return commonware_actor::Feedback::Closed;
+        }
+        commonware_actor::Feedback::Ok
+    }
+}
+
+/// The one commit path: each finalized block is executed (or taken from the proposals already
+/// executed), committed with its certificate, announced, and only then acknowledged to marshal.
+/// A redelivered height is acknowledged without a second commit.
+pub(crate) fn start_committer<E>(
+    runtime: E,
+    app: ChainApp,
+    marshal: Mailbox<Scheme, Standard<ConsensusBlock>>,
+    namespace_validators: Vec<PublicKey>,
+) -> Finalized
+where
+    E: Clock + Spawner + Metrics + Send + Sync + 'static,
+{
+    let (tx, mut rx) = mpsc::unbounded::<(Digested<ConsensusBlock>, Exact)>();
+    runtime.spawn(move |runtime| async move {
+        while let Some((block, ack)) = rx.next().await {
+            let height = block.height().get();
+            let block_hash = hash(&block.digest());
+            match commit_one(
+                &runtime,
+                &app,
+                &marshal,
+                &namespace_validators,
+                block,
+                height,
+            )
+            .await
+            {
+                Ok(()) => ack.acknowledge(),
+                Err(e) => {
+                    // Without the ack marshal stops delivering: the node halts rather than
+                    // continue past a block it could not commit.
+                    app.node
+                        .fail(&format!("cannot commit block {height} ({block_hash}): {e}"));
+                    return;
+                }
+            }
+        }
+    });
+    Finalized { tx }
+}
+
+async fn commit_one<E>(
+    runtime: &E,
+    app: &ChainApp,
+    marshal: &Mailbox<Scheme, Standard<ConsensusBlock>>,
+    validators: &[PublicKey],
+    block: Digested<ConsensusBlock>,
+    height: u64,
+) -> Result<(), ChainError>
+where
+    E: Clock + Spawner + Metrics,
+{
+    let block = block.inner().clone();
+    let block_hash = block.hash();
+    let chain = &app.node.chain;
+    if let Some(existing) = chain.store().block_height(&block_hash)? {
+        if existing == height {
+            return Ok(());
+        }
+    }
+    let head = chain.head()?;
+    if height <= head.height {
+        return Err(ChainError::InvalidBlock(format!(
+            "divergence: the engine finalized {block_hash} at height {height}, another block is committed there"
+        )));
+    }
+    if height != head.height + 1 {
+        return Err(ChainError::InvalidBlock(format!(
+            "gap: finalized height {height} follows committed height {}",
+            head.height
+        )));
+    }
+    let certificate = marshal.get_finalization(Height::new(height)).await;
+    let finalization = match certificate {
+        Some(c) => {
+            Some(to_finalization(&c, height, validators).map_err(ChainError::InvalidFinalization)?)
+        }
+        None => {
+            // Final through a descendant's certificate only; the header chain proves it.
+            tracing::warn!(height, "finalized without a certificate of its own");
+            None
+        }
+    };
+    let cached = lock(&app.executed).remove(&block_hash);
+    let executed = match cached {
+        Some(e) if e.block.header.parent == head.block_hash => Some(e),
+        _ => None,
+    };
+    let node = Arc::clone(&app.node);
+    let started = Instant::now();
+    let result = ChainApp::blocking(runtime, "commit", move || {
+        let executed = match executed {
+            Some(e) => e,
+            None => node.chain.verify(block.into_block())?,
+        };
+        let built = started.elapsed();
+        commit_and_announce(&node, executed, finalization.as_ref(), started, built)
+    })
+    .await
+    .ok_or_else(|| ChainError::Execution("the commit task was cancelled".into()))?;
+    result?;
+    lock(&app.executed).retain(|_, e| e.block.header.height > height);
+    Ok(())
+}

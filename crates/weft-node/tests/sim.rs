@@ -1,0 +1,646 @@
+//! Seeded simulations of a validator set: real nodes (stores, execution, mempool, the consensus
+//! adapter) on the engine's deterministic runtime and simulated network, with crashes,
+//! partitions and Byzantine peers from the engine's own mocks. Same seed, same run.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use bytes::Bytes;
+use commonware_consensus::simplex::mocks;
+use commonware_cryptography::{Sha256, ed25519::PublicKey};
+use commonware_p2p::{
+    Recipients, Sender as _,
+    simulated::{self, Link, Oracle},
+};
+use commonware_runtime::{
+    Clock, Handle, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
+};
+use commonware_utils::{NZU32, NZUsize, probability};
+use rand_core::Rng as _;
+use weft_crypto::{Keypair, block_hash, sign_transaction};
+use weft_node::{
+    ConsensusConfig, Node, NodeConfig, TxLookup,
+    consensus::{self, Channels, EngineParams, Scheme, block::BlockCfg},
+};
+use weft_types::{
+    AccountId, Amount, Genesis, GenesisAccount, GenesisOrganization, GenesisToken,
+    GenesisValidator, Hash, Name, Operation, Transaction, Transfer,
+};
+
+const QUOTA: Quota = Quota::per_second(NZU32!(8192));
+const LINK: Link = Link {
+    latency: Duration::from_millis(20),
+    jitter: Duration::from_millis(5),
+    success_rate: probability!(1.0),
+};
+
+fn name(s: &str) -> Name {
+    Name::new(s).unwrap()
+}
+
+type Net = Oracle<PublicKey, deterministic::Context>;
+
+struct Cluster {
+    ctx: deterministic::Context,
+    oracle: Net,
+    keys: Vec<Keypair>,
+    pks: Vec<PublicKey>,
+    genesis: Genesis,
+    dirs: Vec<tempfile::TempDir>,
+    nodes: Vec<Option<Node>>,
+    handles: Vec<Option<Handle<()>>>,
+    users: Vec<Keypair>,
+    nonces: Vec<u64>,
+    submitted: Vec<Hash>,
+}
+
+fn genesis(validators: &[Keypair], users: &[Keypair]) -> Genesis {
+    let mut roles = BTreeMap::new();
+    roles.insert(name("admin"), vec!["*".to_owned()]);
+    roles.insert(name("member"), vec!["token.transfer".to_owned()]);
+    let mut accounts: Vec<GenesisAccount> = validators
+        .iter()
+        .map(|k| GenesisAccount {
+            account: k.account(),
+            organization: name("ops"),
+            roles: vec![name("admin")],
+        })
+        .collect();
+    accounts.extend(users.iter().map(|u| GenesisAccount {
+        account: u.account(),
+        organization: name("ops"),
+        roles: vec![name("member")],
+    }));
+    Genesis {
+        chain_id: name("sim-chain"),
+        // The deterministic runtime's clock starts at the Unix epoch.
+        genesis_time_ms: 1_000,
+        validators: validators
+            .iter()
+            .map(|k| GenesisValidator {
+                account: k.account(),
+                organization: name("ops"),
+            })
+            .collect(),
+        organizations: vec![GenesisOrganization {
+            id: name("ops"),
+            display_name: "Ops".into(),
+        }],
+        accounts,
+        roles,
+        tokens: vec![GenesisToken {
+            symbol: name("t"),
+            display_name: "T".into(),
+            decimals: 0,
+            issuer: validators[0].account(),
+            max_supply: None,
+            balances: users
+                .iter()
+                .map(|u| (u.account(), Amount(1_000_000)))
+                .collect(),
+        }],
+    }
+}
+
+fn public_key(account: &AccountId) -> PublicKey {
+    consensus::public_key(account).unwrap()
+}
+
+impl Cluster {
+    async fn new(ctx: deterministic::Context, n: usize) -> Self {
+        let keys: Vec<Keypair> = (0..n)
+            .map(|i| Keypair::from_seed([i as u8 + 1; 32]))
+            .collect();
+        let users: Vec<Keypair> = (0..4).map(|i| Keypair::from_seed([100 + i; 32])).collect();
+        let pks: Vec<PublicKey> = keys.iter().map(|k| public_key(&k.account())).collect();
+        let max_size = consensus::max_message_size(n as u32, &BlockCfg::default());
+        let (network, oracle) = simulated::Network::new_with_peers(
+            ctx.child("network"),
+            simulated::Config {
+                max_size,
+                max_peers_per_set: NZUsize!(n),
+                disconnect_on_block: true,
+                tracked_peer_sets: NZUsize!(1),
+            },
+            pks.clone(),
+        )
+        .await;
+        network.start();
+        for a in &pks {
+            for b in &pks {
+                if a != b {
+                    oracle.add_link(a.clone(), b.clone(), LINK).await.unwrap();
+                }
+            }
+        }
+        Self {
+            genesis: genesis(&keys, &users),
+            ctx,
+            oracle,
+            dirs: (0..n).map(|_| tempfile::tempdir().unwrap()).collect(),
+            nodes: (0..n).map(|_| None).collect(),
+            handles: (0..n).map(|_| None).collect(),
+            nonces: vec![0; users.len()],
+            keys,
+            pks,
+            users,
+            submitted: Vec::new(),
+        }
+    }
+
+    fn n(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn node(&self, i: usize) -> &Node {
+        self.nodes[i].as_ref().expect("node is running")
+    }
+
+    async fn channels(
+        &self,
+        i: usize,
+    ) -> Channels<
+        simulated::Sender<PublicKey, deterministic::Context>,
+        simulated::Receiver<PublicKey>,
+    > {
+        let control = self.oracle.control(self.pks[i].clone());
+        Channels {
+            votes: control.register(consensus::CH_VOTES, QUOTA).await.unwrap(),
+            certificates: control
+                .register(consensus::CH_CERTIFICATES, QUOTA)
+                .await
+                .unwrap(),
+            simplex_resolver: control
+                .register(consensus::CH_SIMPLEX_RESOLVER, QUOTA)
+                .await
+                .unwrap(),
+            blocks: control.register(consensus::CH_BLOCKS, QUOTA).await.unwrap(),
+            backfill: control
+                .register(consensus::CH_BACKFILL, QUOTA)
+                .await
+                .unwrap(),
+            txs: control.register(consensus::CH_TXS, QUOTA).await.unwrap(),
+        }
+    }
+
+    /// Opens validator `i`'s node on its data dir (reopening it after a crash) and starts its
+    /// engine.
+    async fn start(&mut self, i: usize) {
+        assert!(self.handles[i].is_none());
+        let mut config = NodeConfig::new(self.dirs[i].path(), self.genesis.clone());
+        config.validator_key = Some(self.keys[i].clone());
+        config.run_engine = false;
+        let node = Node::start(config).unwrap();
+        let params = EngineParams {
+            signer: consensus::private_key_of(&self.keys[i]).unwrap(),
+            cfg: ConsensusConfig {
+                view_retention: 64,
+                ..ConsensusConfig::default()
+            },
+            partition_prefix: format!("v{i}-"),
+        };
+        let channels = self.channels(i).await;
+        let provider = self.oracle.manager();
+        let blocker = self.oracle.control(self.pks[i].clone());
+        let engine_node = node.clone();
+        let handle = self
+            .ctx
+            .child("validator")
+            .with_attribute("index", i)
+            .spawn(move |ctx| async move {
+                let (engine, status) =
+                    consensus::start(ctx, &engine_node, params, channels, provider, blocker)
+                        .await
+                        .unwrap();
+                engine_node.set_consensus(status);
+                let _ = engine.await;
+            });
+        self.nodes[i] = Some(node);
+        self.handles[i] = Some(handle);
+    }
+
+    /// Crashes validator `i`: every engine task is aborted and its node dropped; what is on
+    /// disk (the store, the engine's journals) stays.
+    async fn crash(&mut self, i: usize) {
+        let handle = self.handles[i].take().expect("running");
+        handle.abort();
+        let _ = handle.await;
+        if let Some(node) = self.nodes[i].take() {
+            node.shutdown();
+        }
+        // Let aborted tasks release the store before it is reopened.
+        self.ctx.sleep(Duration::from_millis(10)).await;
+    }
+
+    /// Submits one transfer from a user, round robin over users, to validator `via`.
+    fn submit(&mut self, via: usize) -> Hash {
+        let u = self.submitted.len() % self.users.len();
+        let to = self.users[(u + 1) % self.users.len()].account();
+        let tx = Transaction {
+            chain_id: self.genesis.chain_id.clone(),
+            signer: self.users[u].account(),
+            nonce: self.nonces[u],
+            expiry_height: 100_000,
+            operations: vec![Operation::Transfer(Transfer {
+                symbol: name("t"),
+                to,
+                amount: Amount(1),
+            })],
+            memo: String::new(),
+        };
+        self.nonces[u] += 1;
+        let hash = self
+            .node(via)
+            .submit(sign_transaction(tx, &[&self.users[u]]))
+            .unwrap();
+        self.submitted.push(hash);
+        hash
+    }
+
+    fn height(&self, i: usize) -> u64 {
+        self.node(i).chain().head().unwrap().height
+    }
+
+    async fn run_until(&self, what: &str, secs: u64, mut done: impl FnMut(&Self) -> bool) {
+        let deadline = self.ctx.current() + Duration::from_secs(secs);
+        while !done(self) {
+            assert!(
+                self.ctx.current() < deadline,
+                "{what}: not reached within {secs} simulated seconds"
+            );
+            self.ctx.sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn committed(&self, i: usize, hash: &Hash) -> bool {
+        matches!(
+            self.node(i).lookup(hash).unwrap(),
+            TxLookup::Committed { .. }
+        )
+    }
+
+    /// Every pair of the given nodes has the same block hash and state root at every height
+    /// both have.
+    fn assert_agree(&self, nodes: &[usize]) -> u64 {
+        let common = nodes.iter().map(|&i| self.height(i)).min().unwrap();
+        for h in 0..=common {
+            let mut seen = None;
+            for &i in nodes {
+                let b = self.node(i).chain().store().block(h).unwrap().unwrap();
+                let id = (block_hash(&b.header), b.header.state_root);
+                if let Some(prev) = seen {
+                    assert_eq!(prev, id, "node {i} diverges at height {h}");
+                }
+                seen = Some(id);
+            }
+        }
+        common
+    }
+
+    fn chain(&self, i: usize, up_to: u64) -> Vec<(Hash, Hash)> {
+        (0..=up_to)
+            .map(|h| {
+                let b = self.node(i).chain().store().block(h).unwrap().unwrap();
+                (block_hash(&b.header), b.header.state_root)
+            })
+            .collect()
+    }
+
+    fn faults_against(&self, i: usize, j: usize) -> Vec<String> {
+        let offender = hex::encode(self.keys[j].account().0);
+        self.node(i)
+            .consensus()
+            .expect("engine status")
+            .evidence
+            .faults()
+            .into_iter()
+            .filter(|f| f.offender == offender)
+            .map(|f| f.kind)
+            .collect()
+    }
+
+    fn blocked_by_all(&self) -> impl std::future::Future<Output = Vec<(PublicKey, PublicKey)>> {
+        let oracle = self.oracle.clone();
+        async move { oracle.blocked().await.unwrap() }
+    }
+}
+
+fn runner(seed: u64, secs: u64) -> deterministic::Runner {
+    deterministic::Runner::new(
+        deterministic::Config::new()
+            .with_seed(seed)
+            .with_timeout(Some(Duration::from_secs(secs))),
+    )
+}
+
+/// Four validators, transactions through every node: all commit, every node holds the same
+/// chain, and each certificate verifies with Weft's offline verifier.
+fn all_online(seed: u64, n: usize, txs: usize) -> (Vec<(Hash, Hash)>, String) {
+    runner(seed, 600).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), n).await;
+        for i in 0..n {
+            c.start(i).await;
+        }
+        let mut hashes = Vec::new();
+        for k in 0..txs {
+            hashes.push(c.submit(k % n));
+            if k % 10 == 9 {
+                ctx.sleep(Duration::from_millis(50)).await;
+            }
+        }
+        c.run_until("every transaction committed everywhere", 300, |c| {
+            (0..c.n()).all(|i| hashes.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        let common = c.assert_agree(&(0..n).collect::<Vec<_>>());
+        assert!(common >= 1, "no block");
+        let validators: Vec<AccountId> = c.keys.iter().map(Keypair::account).collect();
+        for h in 1..=common {
+            let store = c.node(0).chain().store();
+            let block = store.block(h).unwrap().unwrap();
+            if let Some(fin) = store.finalization(h).unwrap() {
+                weft_crypto::verify_finalization(
+                    &fin,
+                    &c.genesis.chain_id,
+                    &block_hash(&block.header),
+                    &validators,
+                )
+                .unwrap();
+            }
+        }
+        let chain = c.chain(0, common.min(8));
+        (chain, ctx.auditor().state())
+    })
+}
+
+#[test]
+fn four_validators_commit_and_agree() {
+    all_online(1, 4, 40);
+}
+
+#[test]
+fn one_validator_runs_the_same_engine_path() {
+    all_online(2, 1, 10);
+}
+
+#[test]
+fn the_same_seed_replays_the_same_chain() {
+    let (a, audit_a) = all_online(7, 4, 20);
+    let (b, audit_b) = all_online(7, 4, 20);
+    assert_eq!(a, b, "same seed, different chain");
+    assert_eq!(audit_a, audit_b, "same seed, different execution");
+}
+
+/// One of four crashes; the others go on; it restarts on its data dir, catches up and agrees.
+#[test]
+fn a_crashed_validator_restarts_and_catches_up() {
+    runner(3, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        for i in 0..4 {
+            c.start(i).await;
+        }
+        let mut early = Vec::new();
+        for k in 0..8 {
+            early.push(c.submit(k % 4));
+        }
+        c.run_until("early transactions committed", 120, |c| {
+            early.iter().all(|h| c.committed(3, h))
+        })
+        .await;
+        c.crash(3).await;
+        let at_crash = c.height(0);
+        let mut late = Vec::new();
+        for k in 0..12 {
+            late.push(c.submit(k % 3));
+        }
+        c.run_until("progress without validator 3", 300, |c| {
+            late.iter().all(|h| c.committed(0, h))
+        })
+        .await;
+        assert!(c.height(0) > at_crash);
+        c.start(3).await;
+        let target = c.height(0);
+        c.run_until("validator 3 caught up", 300, |c| c.height(3) >= target)
+            .await;
+        c.assert_agree(&[0, 1, 2, 3]);
+        assert!(late.iter().all(|h| c.committed(3, h)));
+    });
+}
+
+/// Two of four down: no progress and no divergence; one back: progress resumes and no
+/// admitted transaction is lost.
+#[test]
+fn two_down_halts_then_one_back_resumes_without_loss() {
+    runner(4, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        for i in 0..4 {
+            c.start(i).await;
+        }
+        let first = c.submit(0);
+        c.run_until("first commit", 120, |c| {
+            (0..4).all(|i| c.committed(i, &first))
+        })
+        .await;
+        c.crash(2).await;
+        c.crash(3).await;
+        ctx.sleep(Duration::from_secs(5)).await;
+        let stalled = c.height(0);
+        let pending = c.submit(0);
+        ctx.sleep(Duration::from_secs(30)).await;
+        assert_eq!(c.height(0), stalled, "progressed without a quorum");
+        assert_eq!(c.height(1), stalled, "progressed without a quorum");
+        assert!(!c.committed(0, &pending) && !c.committed(1, &pending));
+        c.assert_agree(&[0, 1]);
+        c.start(2).await;
+        c.run_until("progress with a quorum again", 300, |c| {
+            c.committed(0, &pending) && c.committed(1, &pending) && c.committed(2, &pending)
+        })
+        .await;
+        c.assert_agree(&[0, 1, 2]);
+        let all = c.submitted.clone();
+        assert!(
+            all.iter().all(|h| c.committed(0, h)),
+            "a transaction was lost"
+        );
+    });
+}
+
+/// A Byzantine validator from the engine's mocks: honest nodes agree, progress, and record
+/// signed evidence against that key only.
+fn byzantine(seed: u64, conflicter: bool) {
+    runner(seed, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        for i in 1..4 {
+            c.start(i).await;
+        }
+        let namespace = weft_crypto::consensus_namespace(&c.genesis.chain_id);
+        let set = consensus::ordered_set(&c.keys.iter().map(Keypair::account).collect::<Vec<_>>())
+            .unwrap();
+        let scheme = Scheme::signer(
+            &namespace,
+            set,
+            consensus::private_key_of(&c.keys[0]).unwrap(),
+        )
+        .unwrap();
+        let channels = c.channels(0).await;
+        c.handles[0] = Some(if conflicter {
+            let engine: mocks::conflicter::Conflicter<_, _, Sha256> =
+                mocks::conflicter::Conflicter::new(
+                    ctx.child("byzantine"),
+                    mocks::conflicter::Config { scheme },
+                );
+            engine.start(channels.votes)
+        } else {
+            let engine: mocks::nuller::Nuller<_, _, Sha256> = mocks::nuller::Nuller::new(
+                ctx.child("byzantine"),
+                mocks::nuller::Config { scheme },
+            );
+            engine.start(channels.votes)
+        });
+        let mut txs = Vec::new();
+        for k in 0..12 {
+            txs.push(c.submit(1 + k % 3));
+        }
+        c.run_until("honest progress", 600, |c| {
+            (1..4).all(|i| txs.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        c.assert_agree(&[1, 2, 3]);
+        let kind = if conflicter {
+            "conflicting_notarize"
+        } else {
+            "nullify_finalize"
+        };
+        c.run_until("evidence recorded", 120, |c| {
+            (1..4).any(|i| c.faults_against(i, 0).iter().any(|k| k == kind))
+        })
+        .await;
+        for i in 1..4 {
+            for j in 1..4 {
+                assert!(
+                    c.faults_against(i, j).is_empty(),
+                    "evidence against honest {j}"
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn an_equivocating_validator_is_caught_and_changes_nothing() {
+    byzantine(5, true);
+}
+
+#[test]
+fn a_validator_that_nullifies_and_finalizes_is_caught() {
+    byzantine(6, false);
+}
+
+/// A peer that sends random bytes of random sizes, up to the network's limit, on every
+/// channel: no crash, progress, agreement, and the honest nodes block it.
+#[test]
+fn garbage_from_a_peer_is_refused_and_the_peer_blocked() {
+    runner(8, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        for i in 1..4 {
+            c.start(i).await;
+        }
+        let channels = c.channels(0).await;
+        let max = consensus::max_message_size(4, &BlockCfg::default()) as usize;
+        let mut senders = vec![
+            channels.votes.0,
+            channels.certificates.0,
+            channels.simplex_resolver.0,
+            channels.blocks.0,
+            channels.backfill.0,
+            channels.txs.0,
+        ];
+        c.handles[0] = Some(ctx.child("garbage").spawn(move |mut ctx| async move {
+            loop {
+                for s in &mut senders {
+                    let len = if ctx.next_u32() % 8 == 0 {
+                        (ctx.next_u32() as usize % max).max(1)
+                    } else {
+                        (ctx.next_u32() % 512) as usize + 1
+                    };
+                    let mut buf = vec![0u8; len];
+                    ctx.fill_bytes(&mut buf);
+                    let _ = s.send(Recipients::All, Bytes::from(buf), false);
+                }
+                ctx.sleep(Duration::from_millis(50)).await;
+            }
+        }));
+        let mut txs = Vec::new();
+        for k in 0..9 {
+            txs.push(c.submit(1 + k % 3));
+        }
+        c.run_until("honest progress", 600, |c| {
+            (1..4).all(|i| txs.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        c.assert_agree(&[1, 2, 3]);
+        let blocked = c.blocked_by_all().await;
+        let garbage = &c.pks[0];
+        assert!(
+            blocked.iter().any(|(_, b)| b == garbage),
+            "nobody blocked the garbage sender"
+        );
+        assert!(
+            blocked.iter().all(|(_, b)| b == garbage),
+            "an honest node was blocked"
+        );
+    });
+}
+
+/// {0,1} | {2,3}: no quorum on either side, so no progress and no divergence; healed, the
+/// chain moves on and all four agree.
+#[test]
+fn a_partition_heals_without_divergence() {
+    runner(9, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        for i in 0..4 {
+            c.start(i).await;
+        }
+        let first = c.submit(0);
+        c.run_until("first commit", 120, |c| {
+            (0..4).all(|i| c.committed(i, &first))
+        })
+        .await;
+        let sides = [(0usize, 2usize), (0, 3), (1, 2), (1, 3)];
+        for (a, b) in sides {
+            c.oracle
+                .remove_link(c.pks[a].clone(), c.pks[b].clone())
+                .await
+                .unwrap();
+            c.oracle
+                .remove_link(c.pks[b].clone(), c.pks[a].clone())
+                .await
+                .unwrap();
+        }
+        ctx.sleep(Duration::from_secs(5)).await;
+        let cut = (0..4).map(|i| c.height(i)).max().unwrap();
+        let pending = c.submit(1);
+        ctx.sleep(Duration::from_secs(30)).await;
+        assert!(
+            (0..4).all(|i| c.height(i) <= cut),
+            "a minority made progress"
+        );
+        assert!(
+            (0..4).all(|i| !c.committed(i, &pending)),
+            "committed without a quorum"
+        );
+        c.assert_agree(&[0, 1, 2, 3]);
+        for (a, b) in sides {
+            c.oracle
+                .add_link(c.pks[a].clone(), c.pks[b].clone(), LINK)
+                .await
+                .unwrap();
+            c.oracle
+                .add_link(c.pks[b].clone(), c.pks[a].clone(), LINK)
+                .await
+                .unwrap();
+        }
+        c.run_until("healed", 600, |c| (0..4).all(|i| c.committed(i, &pending)))
+            .await;
+        c.assert_agree(&[0, 1, 2, 3]);
+    });
+}
