@@ -252,10 +252,10 @@ async fn four_processes_commit_survive_crashes_and_never_diverge() {
     // Every validator accepts transactions; gossip brings them to the leaders.
     let mut nonces = [0u64; 4];
     let mut acked = Vec::new();
-    for who in 0..4 {
+    for (who, nonce) in nonces.iter_mut().enumerate() {
         for _ in 0..3 {
-            acked.push(c.submit(who, who, nonces[who]).await);
-            nonces[who] += 1;
+            acked.push(c.submit(who, who, *nonce).await);
+            *nonce += 1;
         }
     }
     c.wait_committed(&[0, 1, 2, 3], &acked, 120).await;
@@ -265,9 +265,9 @@ async fn four_processes_commit_survive_crashes_and_never_diverge() {
     // One of four killed: the others go on.
     c.kill9(3);
     let before = c.height(0).await;
-    for who in 0..3 {
-        acked.push(c.submit(who, who, nonces[who]).await);
-        nonces[who] += 1;
+    for (who, nonce) in nonces.iter_mut().enumerate().take(3) {
+        acked.push(c.submit(who, who, *nonce).await);
+        *nonce += 1;
     }
     c.wait_committed(&[0, 1, 2], &acked, 120).await;
     c.wait_height(0, before + 2, 120).await;

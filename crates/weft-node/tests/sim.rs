@@ -185,6 +185,11 @@ impl Cluster {
     /// Opens validator `i`'s node on its data dir (reopening it after a crash) and starts its
     /// engine.
     async fn start(&mut self, i: usize) {
+        self.start_with(i, false).await;
+    }
+
+    /// Starts validator `i`, lying about its proposals' state roots when `byzantine`.
+    async fn start_with(&mut self, i: usize, byzantine: bool) {
         assert!(self.handles[i].is_none());
         let mut config = NodeConfig::new(self.dirs[i].path(), self.genesis.clone());
         config.validator_key = Some(self.keys[i].clone());
@@ -192,9 +197,13 @@ impl Cluster {
         let node = Node::start(config).unwrap();
         let params = EngineParams {
             signer: consensus::private_key_of(&self.keys[i]).unwrap(),
-            cfg: ConsensusConfig {
-                view_retention: 64,
-                ..ConsensusConfig::default()
+            cfg: {
+                let mut cfg = ConsensusConfig {
+                    view_retention: 64,
+                    ..ConsensusConfig::default()
+                };
+                cfg.app.lie_about_state_roots = byzantine;
+                cfg
             },
             partition_prefix: format!("v{i}-"),
         };
@@ -642,5 +651,51 @@ fn a_partition_heals_without_divergence() {
         c.run_until("healed", 600, |c| (0..4).all(|i| c.committed(i, &pending)))
             .await;
         c.assert_agree(&[0, 1, 2, 3]);
+    });
+}
+
+/// A validator whose proposals carry a wrong state root: the honest three refuse every one
+/// (recorded as `invalid_block` evidence against it), its views change, none of its blocks is
+/// committed, and the chain moves on through the honest leaders.
+#[test]
+fn a_proposer_of_invalid_blocks_is_refused_and_recorded() {
+    runner(10, 900).start(|ctx| async move {
+        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+        c.start_with(0, true).await;
+        for i in 1..4 {
+            c.start(i).await;
+        }
+        let mut txs = Vec::new();
+        for round in 0..6 {
+            for via in 0..4 {
+                txs.push(c.submit(via));
+            }
+            ctx.sleep(Duration::from_secs(1 + round)).await;
+        }
+        c.run_until("honest progress", 600, |c| {
+            (1..4).all(|i| txs.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        let top = c.assert_agree(&[0, 1, 2, 3]);
+        let liar = c.keys[0].account();
+        for h in 1..=top {
+            let block = c.node(1).chain().store().block(h).unwrap().unwrap();
+            assert_ne!(
+                block.header.proposer, liar,
+                "a forged block was committed at {h}"
+            );
+        }
+        c.run_until("evidence recorded", 120, |c| {
+            (1..4).any(|i| c.faults_against(i, 0).iter().any(|k| k == "invalid_block"))
+        })
+        .await;
+        for i in 1..4 {
+            for j in 1..4 {
+                assert!(
+                    c.faults_against(i, j).is_empty(),
+                    "evidence against honest {j}"
+                );
+            }
+        }
     });
 }

@@ -55,6 +55,10 @@ pub struct AppConfig {
     pub empty_block_interval: Option<Duration>,
     /// How far a proposal's timestamp may lead the local clock; beyond it, verify waits.
     pub max_future: Duration,
+    /// Byzantine tests: propose blocks whose state root is wrong (execution is honest, the
+    /// header lies), so honest validators must refuse them.
+    #[cfg(feature = "byzantine-testing")]
+    pub lie_about_state_roots: bool,
 }
 
 impl Default for AppConfig {
@@ -64,6 +68,8 @@ impl Default for AppConfig {
             idle_wait: Duration::from_millis(1_500),
             empty_block_interval: None,
             max_future: Duration::from_millis(500),
+            #[cfg(feature = "byzantine-testing")]
+            lie_about_state_roots: false,
         }
     }
 }
@@ -213,6 +219,14 @@ where
                 return None;
             }
         };
+        #[cfg(feature = "byzantine-testing")]
+        if self.cfg.lie_about_state_roots {
+            let mut forged = executed.block.clone();
+            forged.header.state_root.0[0] ^= 0xff;
+            let block = ConsensusBlock::new(forged);
+            let digest = block.digest();
+            return Some(Digested::precomputed(block, digest));
+        }
         let block = ConsensusBlock::new(executed.block.clone());
         tracing::debug!(
             height = executed.block.header.height,
@@ -359,10 +373,8 @@ where
     let block = block.inner().clone();
     let block_hash = block.hash();
     let chain = &app.node.chain;
-    if let Some(existing) = chain.store().block_height(&block_hash)? {
-        if existing == height {
-            return Ok(());
-        }
+    if chain.store().block_height(&block_hash)? == Some(height) {
+        return Ok(());
     }
     let head = chain.head()?;
     if height <= head.height {

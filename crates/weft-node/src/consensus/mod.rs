@@ -546,7 +546,7 @@ pub(crate) fn spawn(
                 while !inner.stopping() {
                     ctx.sleep(Duration::from_millis(50)).await;
                     ticks += 1;
-                    if ticks % 40 == 0 {
+                    if ticks.is_multiple_of(40) {
                         *crate::node::lock(&engine_metrics) = ctx.encode();
                     }
                 }
