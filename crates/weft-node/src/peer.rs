@@ -6,9 +6,11 @@
 //! reading, decoded with limits, and every block is fully verified and re-executed, and its
 //! finalization checked against the validator set, before it is committed.
 //!
-//! This transport is plain TCP without peer authentication; the consensus integration
-//! (issue 3) replaces it with the engine's authenticated, encrypted p2p. Because followers
-//! verify everything they receive, a hostile peer can stall a follower but never corrupt it.
+//! Validators sync among themselves through the consensus engine's authenticated, encrypted
+//! p2p (marshal backfill, [`crate::consensus`]); this service is for read replicas, which are
+//! not part of that network. It is plain TCP without peer authentication: because followers
+//! verify everything they receive (block, re-execution, certificate against the validator
+//! set), a hostile peer can stall a follower but never corrupt it.
 
 use std::{net::SocketAddr, time::Duration};
 
