@@ -183,6 +183,17 @@ impl Chain {
     /// Verifier side: checks a block built elsewhere against the head and re-executes it.
     /// Nothing is written; a refused block changes nothing.
     pub fn verify(&self, block: Block) -> Result<ExecutedBlock, ChainError> {
+        self.verify_with(block, |_, _| false)
+    }
+
+    /// [`Chain::verify`], skipping the signature check of the transactions `already_verified`
+    /// vouches for (hash and transaction): those this node admitted into its mempool after
+    /// checking them. Every other rule is checked the same.
+    pub fn verify_with(
+        &self,
+        block: Block,
+        already_verified: impl Fn(&Hash, &SignedTransaction) -> bool,
+    ) -> Result<ExecutedBlock, ChainError> {
         let head = self.head()?;
         let h = &block.header;
         if h.chain_id != self.chain_id {
@@ -215,10 +226,17 @@ impl Chain {
         if merkle_root(&tx_hashes) != h.tx_root {
             return Err(invalid("tx root does not match the transactions"));
         }
-        if let Some((i, e)) = verify_transactions_parallel(&block.transactions)
+        let unchecked: Vec<usize> = (0..block.transactions.len())
+            .filter(|&i| !already_verified(&tx_hashes[i], &block.transactions[i]))
+            .collect();
+        let to_check: Vec<SignedTransaction> = unchecked
+            .iter()
+            .map(|&i| block.transactions[i].clone())
+            .collect();
+        if let Some((i, e)) = verify_transactions_parallel(&to_check)
             .into_iter()
-            .enumerate()
-            .find_map(|(i, r)| r.err().map(|e| (i, e)))
+            .zip(&unchecked)
+            .find_map(|(r, &i)| r.err().map(|e| (i, e)))
         {
             return Err(invalid(format!("transaction {i}: {e}")));
         }

@@ -73,6 +73,15 @@ impl Mempool {
         self.by_hash.contains_key(hash)
     }
 
+    /// Whether this exact transaction (body and signatures) is pending. Everything pending
+    /// passed signature checks at admission, so a block carrying it need not check them again.
+    pub fn holds_verified(&self, hash: &Hash, tx: &SignedTransaction) -> bool {
+        self.by_hash
+            .get(hash)
+            .and_then(|(account, nonce)| self.by_account.get(account)?.get(nonce))
+            .is_some_and(|p| p.tx.signatures == tx.signatures)
+    }
+
     /// Number of pending transactions of `account`.
     pub fn pending_for(&self, account: &AccountId) -> usize {
         self.by_account.get(account).map_or(0, BTreeMap::len)
@@ -274,6 +283,23 @@ mod tests {
     fn insert(m: &mut Mempool, k: &Keypair, nonce: u64) -> Result<(), TxError> {
         let (t, h) = tx(k, nonce, 100);
         m.insert(t, h, 0, 1)
+    }
+
+    #[test]
+    fn only_the_exact_admitted_transaction_counts_as_verified() {
+        let a = Keypair::from_seed([1; 32]);
+        let mut m = Mempool::default();
+        let (t, h) = tx(&a, 0, 100);
+        assert!(!m.holds_verified(&h, &t));
+        m.insert(t.clone(), h, 0, 1).unwrap();
+        assert!(m.holds_verified(&h, &t));
+        // Same body, another signature: not what admission checked.
+        let mut forged = t.clone();
+        forged.signatures[0].signature.0[0] ^= 1;
+        assert!(!m.holds_verified(&h, &forged));
+        let mut extra = t;
+        extra.signatures.push(extra.signatures[0].clone());
+        assert!(!m.holds_verified(&h, &extra));
     }
 
     #[test]

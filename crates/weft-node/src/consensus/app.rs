@@ -278,8 +278,27 @@ where
         }
         let node = Arc::clone(&self.node);
         let owned = block.clone().into_block();
-        let Some(verified) =
-            Self::blocking(&runtime, "verify", move || node.chain.verify(owned)).await
+        let Some(verified) = Self::blocking(&runtime, "verify", move || {
+            // Transactions that reached this node by gossip were checked at admission: their
+            // signatures, exactly as the pool holds them, need no second check. The pool's lock
+            // is held only while collecting them, not during execution.
+            let known: std::collections::HashMap<Hash, Vec<weft_types::TxSignature>> = {
+                let pool = lock(&node.mempool);
+                owned
+                    .transactions
+                    .iter()
+                    .filter_map(|t| {
+                        let hash = weft_crypto::tx_hash(&t.tx);
+                        pool.holds_verified(&hash, t)
+                            .then(|| (hash, t.signatures.clone()))
+                    })
+                    .collect()
+            };
+            node.chain.verify_with(owned, |hash, tx| {
+                known.get(hash).is_some_and(|sigs| *sigs == tx.signatures)
+            })
+        })
+        .await
         else {
             return false;
         };
