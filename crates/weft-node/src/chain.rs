@@ -8,6 +8,7 @@ use weft_crypto::{
 };
 use weft_execution::{BlockContext, ExecError, execute_block, genesis_writes, keys::StateKey};
 use weft_storage::{BlockCommit, ChainHead, PreparedState, StorageError, Store};
+use weft_types::state::{StateReadError, StateReader, WriteSet};
 use weft_types::{
     AccountId, Block, BlockHeader, ChainId, Finalization, Genesis, Hash, Receipt,
     SignedTransaction, limits::MAX_BLOCK_TXS,
@@ -27,6 +28,10 @@ pub enum ChainError {
     InvalidBlock(String),
     #[error("invalid finalization: {0}")]
     InvalidFinalization(String),
+    /// The uncommitted ancestors given no longer chain from the committed head (it moved);
+    /// not a fault of the block: recompute them and retry.
+    #[error("the committed head moved past the given ancestors")]
+    StaleAncestry,
 }
 
 impl From<ExecError> for ChainError {
@@ -41,7 +46,44 @@ pub struct ExecutedBlock {
     pub block: Block,
     pub hash: Hash,
     pub receipts: Vec<Receipt>,
+    /// The block's state changes, for executing a child before this block is committed.
+    writes: WriteSet,
+    /// Executed on top of uncommitted ancestors: its roots are right, but its prepared
+    /// state is not one the store can commit; re-execute it once its parent is the head.
+    speculative: bool,
     state: PreparedState,
+}
+
+impl ExecutedBlock {
+    /// Whether this block was executed on uncommitted ancestors (and must be re-executed on
+    /// the committed head before it is committed).
+    pub const fn is_speculative(&self) -> bool {
+        self.speculative
+    }
+}
+
+/// The committed state with uncommitted blocks' changes layered on top, newest last.
+struct Layered<'a> {
+    base: &'a weft_storage::Snapshot,
+    layers: Vec<&'a WriteSet>,
+}
+
+impl StateReader for Layered<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateReadError> {
+        for layer in self.layers.iter().rev() {
+            if let Some(value) = layer.get(key) {
+                return Ok(value.clone());
+            }
+        }
+        StateReader::get(self.base, key)
+    }
+}
+
+/// Where the next block goes: the committed head, or the newest uncommitted ancestor.
+struct Tip {
+    height: u64,
+    hash: Hash,
+    timestamp_ms: u64,
 }
 
 /// The chain: storage plus the rules that link blocks.
@@ -148,18 +190,32 @@ impl Chain {
         now_ms: u64,
         proposer: AccountId,
     ) -> Result<ExecutedBlock, ChainError> {
-        let head = self.head()?;
+        self.build_on(&[], txs, now_ms, proposer)
+    }
+
+    /// [`Chain::build`] on top of `ancestors`: executed blocks not yet committed, oldest first,
+    /// the first a child of the committed head. With none, this is `build`.
+    pub fn build_on(
+        &self,
+        ancestors: &[&ExecutedBlock],
+        txs: Vec<SignedTransaction>,
+        now_ms: u64,
+        proposer: AccountId,
+    ) -> Result<ExecutedBlock, ChainError> {
+        let snapshot = self.store.snapshot()?;
+        let head = self.tip(&snapshot, ancestors)?;
         // Time only moves forward, whatever the local clock says.
         let timestamp_ms = now_ms.max(head.timestamp_ms + 1);
         let height = head.height + 1;
-        let (receipts, state) = self.execute(&txs, height, timestamp_ms)?;
+        let (receipts, writes, state) =
+            self.execute(&snapshot, ancestors, &txs, height, timestamp_ms)?;
         // Execution hashed every transaction for its receipt; reuse those hashes.
         let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
         let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
         let header = BlockHeader {
             chain_id: self.chain_id.clone(),
             height,
-            parent: head.block_hash,
+            parent: head.hash,
             timestamp_ms,
             proposer,
             tx_count: u32::try_from(txs.len()).map_err(|_| invalid("too many transactions"))?,
@@ -176,6 +232,8 @@ impl Chain {
             },
             hash,
             receipts,
+            writes,
+            speculative: !ancestors.is_empty(),
             state,
         })
     }
@@ -194,7 +252,18 @@ impl Chain {
         block: Block,
         already_verified: impl Fn(&Hash, &SignedTransaction) -> bool,
     ) -> Result<ExecutedBlock, ChainError> {
-        let head = self.head()?;
+        self.verify_on(&[], block, already_verified)
+    }
+
+    /// [`Chain::verify_with`] on top of `ancestors` (see [`Chain::build_on`]).
+    pub fn verify_on(
+        &self,
+        ancestors: &[&ExecutedBlock],
+        block: Block,
+        already_verified: impl Fn(&Hash, &SignedTransaction) -> bool,
+    ) -> Result<ExecutedBlock, ChainError> {
+        let snapshot = self.store.snapshot()?;
+        let head = self.tip(&snapshot, ancestors)?;
         let h = &block.header;
         if h.chain_id != self.chain_id {
             return Err(invalid(format!(
@@ -208,7 +277,7 @@ impl Chain {
                 h.height, head.height
             )));
         }
-        if h.parent != head.block_hash {
+        if h.parent != head.hash {
             return Err(invalid("parent is not the head block"));
         }
         if h.timestamp_ms <= head.timestamp_ms {
@@ -240,7 +309,13 @@ impl Chain {
         {
             return Err(invalid(format!("transaction {i}: {e}")));
         }
-        let (receipts, state) = self.execute(&block.transactions, h.height, h.timestamp_ms)?;
+        let (receipts, writes, state) = self.execute(
+            &snapshot,
+            ancestors,
+            &block.transactions,
+            h.height,
+            h.timestamp_ms,
+        )?;
         let receipt_hashes: Vec<Hash> = receipts.iter().map(receipt_hash).collect();
         if merkle_root(&receipt_hashes) != h.receipts_root {
             return Err(invalid("receipts root differs from re-execution"));
@@ -253,25 +328,92 @@ impl Chain {
             block,
             hash,
             receipts,
+            writes,
+            speculative: !ancestors.is_empty(),
             state,
         })
     }
 
+    /// The state after `ancestors` (uncommitted, oldest first) on top of `snapshot`.
+    pub fn state_on<'a>(
+        snapshot: &'a weft_storage::Snapshot,
+        ancestors: &'a [&'a ExecutedBlock],
+    ) -> impl StateReader + 'a {
+        Layered {
+            base: snapshot,
+            layers: ancestors.iter().map(|a| &a.writes).collect(),
+        }
+    }
+
+    /// The block the next one follows, checking that `ancestors` chain from the committed
+    /// head in `snapshot`. A stale chain (the head moved past an ancestor) is
+    /// [`ChainError::StaleAncestry`]: the caller recomputes and retries.
+    fn tip(
+        &self,
+        snapshot: &weft_storage::Snapshot,
+        ancestors: &[&ExecutedBlock],
+    ) -> Result<Tip, ChainError> {
+        let head = snapshot
+            .head()
+            .cloned()
+            .ok_or_else(|| ChainError::Genesis("no genesis block".into()))?;
+        let mut tip = Tip {
+            height: head.height,
+            hash: head.block_hash,
+            timestamp_ms: head.timestamp_ms,
+        };
+        for a in ancestors {
+            let h = &a.block.header;
+            if h.parent != tip.hash || h.height != tip.height + 1 {
+                return Err(ChainError::StaleAncestry);
+            }
+            tip = Tip {
+                height: h.height,
+                hash: a.hash,
+                timestamp_ms: h.timestamp_ms,
+            };
+        }
+        Ok(tip)
+    }
+
     fn execute(
         &self,
+        snapshot: &weft_storage::Snapshot,
+        ancestors: &[&ExecutedBlock],
         txs: &[SignedTransaction],
         height: u64,
         timestamp_ms: u64,
-    ) -> Result<(Vec<Receipt>, PreparedState), ChainError> {
-        let snapshot = self.store.snapshot()?;
+    ) -> Result<(Vec<Receipt>, WriteSet, PreparedState), ChainError> {
         let ctx = BlockContext {
             chain_id: self.chain_id.clone(),
             height,
             timestamp_ms,
         };
-        let output = execute_block(&snapshot, &ctx, txs)?;
-        let state = self.store.prepare_state(height, &output.writes)?;
-        Ok((output.receipts, state))
+        let reader = Layered {
+            base: snapshot,
+            layers: ancestors.iter().map(|a| &a.writes).collect(),
+        };
+        let output = execute_block(&reader, &ctx, txs)?;
+        let state = if ancestors.is_empty() {
+            self.store.prepare_state(height, &output.writes)?
+        } else {
+            // The state root depends only on the resulting key/value set, so the ancestors'
+            // changes and this block's, applied as one version on the committed head, give
+            // this block's root. That prepared state is never committed (`speculative`).
+            let mut merged = WriteSet::new();
+            for a in ancestors {
+                merged.extend(a.writes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            merged.extend(output.writes.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let next = snapshot.head().map_or(0, |h| h.height + 1);
+            self.store
+                .prepare_state(next, &merged)
+                .map_err(|e| match e {
+                    StorageError::NotNext { .. } => ChainError::StaleAncestry,
+                    other => other.into(),
+                })?
+        };
+        Ok((output.receipts, output.writes, state))
     }
 
     /// Commits an executed block once finalized. The certificate is checked against the
@@ -284,6 +426,9 @@ impl Chain {
         executed: ExecutedBlock,
         finalization: Option<&Finalization>,
     ) -> Result<(), ChainError> {
+        if executed.speculative {
+            return Err(ChainError::StaleAncestry);
+        }
         if let Some(finalization) = finalization {
             if finalization.height != executed.block.header.height {
                 return Err(ChainError::InvalidFinalization("height mismatch".into()));

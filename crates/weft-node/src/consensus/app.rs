@@ -55,6 +55,9 @@ pub struct AppConfig {
     pub empty_block_interval: Option<Duration>,
     /// How far a proposal's timestamp may lead the local clock; beyond it, verify waits.
     pub max_future: Duration,
+    /// How long a proposal or verification waits for its parent to be committed before it
+    /// executes on the uncommitted parent instead (and re-executes at commit).
+    pub speculate_after: Duration,
     /// Byzantine tests: propose blocks whose state root is wrong (execution is honest, the
     /// header lies), so honest validators must refuse them.
     #[cfg(feature = "byzantine-testing")]
@@ -68,6 +71,7 @@ impl Default for AppConfig {
             idle_wait: Duration::from_millis(1_500),
             empty_block_interval: None,
             max_future: Duration::from_millis(500),
+            speculate_after: Duration::from_millis(250),
             #[cfg(feature = "byzantine-testing")]
             lie_about_state_roots: false,
         }
@@ -75,7 +79,10 @@ impl Default for AppConfig {
 }
 
 /// Executed proposals, by block hash, until one of them is committed.
-type Executed = Arc<Mutex<BTreeMap<Hash, ExecutedBlock>>>;
+type Executed = Arc<Mutex<BTreeMap<Hash, Arc<ExecutedBlock>>>>;
+
+/// How deep a proposal or verification may build on blocks not yet committed.
+const MAX_UNCOMMITTED: usize = 32;
 
 /// The marshal `Application` around the node. Cheap to clone.
 #[derive(Clone)]
@@ -120,23 +127,123 @@ impl ChainApp {
         })
     }
 
-    /// Waits until `parent` is committed locally. `None` when it lost to another block or the
-    /// node is stopping.
-    async fn wait_parent(&self, clock: &impl Clock, parent: &ConsensusBlock) -> Option<()> {
+    /// The uncommitted blocks a child of `parent` builds on, oldest first (empty when `parent`
+    /// is the committed head), each executed. Waits `speculate_after` for `parent` to be
+    /// committed: the common case, and the cheapest (no re-execution at commit). Past that, a
+    /// parent that is certified but not final (after a crash, it may become final only
+    /// through a descendant) is executed on top of its own uncommitted ancestors, so the
+    /// chain can always grow. `None` when an ancestor lost to another final block, the chain
+    /// is deeper than [`MAX_UNCOMMITTED`], or the node is stopping.
+    async fn ancestors<E>(
+        &self,
+        runtime: &E,
+        parent: &ConsensusBlock,
+        ancestry: &mut impl Ancestry<ConsensusBlock>,
+    ) -> Option<Vec<Arc<ExecutedBlock>>>
+    where
+        E: Clock + Spawner,
+    {
+        let since = runtime.current();
         loop {
             if self.node.stopping() {
                 return None;
             }
             match self.parent_state(parent) {
-                Ok(ParentState::Committed) => return Some(()),
+                Ok(ParentState::Committed) => return Some(Vec::new()),
                 Ok(ParentState::Lost) => return None,
                 Ok(ParentState::Pending) => {}
+                Err(e) => tracing::error!(error = %e, "cannot read the chain head"),
+            }
+            let waited = runtime.current().duration_since(since).unwrap_or_default();
+            if waited >= self.cfg.speculate_after {
+                break;
+            }
+            runtime.sleep(Duration::from_millis(2)).await;
+        }
+        // Walk back to the committed head.
+        let mut chain = vec![parent.clone()];
+        loop {
+            let oldest = chain.last()?;
+            let parent_hash = oldest.block().header.parent;
+            let parent_height = oldest.block().header.height.checked_sub(1)?;
+            match self.node.chain.store().block_height(&parent_hash) {
+                Ok(Some(h)) if h == parent_height => break,
+                Ok(_) => {}
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot read the chain head");
+                    tracing::error!(error = %e, "cannot read the chain");
+                    return None;
                 }
             }
-            clock.sleep(Duration::from_millis(2)).await;
+            if chain.len() >= MAX_UNCOMMITTED {
+                tracing::warn!(
+                    depth = chain.len(),
+                    "too many uncommitted ancestors to build on"
+                );
+                return None;
+            }
+            let next = ancestry.next().await?;
+            if next.inner().hash() != parent_hash {
+                return None;
+            }
+            chain.push(next.inner().clone());
         }
+        chain.reverse();
+        tracing::info!(
+            depth = chain.len(),
+            "building on blocks not yet committed here"
+        );
+        // Execute what is not cached, oldest first, each on the ones before it.
+        let mut executed: Vec<Arc<ExecutedBlock>> = Vec::with_capacity(chain.len());
+        for block in chain {
+            let cached = lock(&self.executed).get(&block.hash()).cloned();
+            let e = match cached {
+                Some(e) => e,
+                None => {
+                    let node = Arc::clone(&self.node);
+                    let before = executed.clone();
+                    let owned = block.into_block();
+                    let result = Self::blocking(runtime, "execute_ancestor", move || {
+                        let refs: Vec<&ExecutedBlock> = before.iter().map(AsRef::as_ref).collect();
+                        node.chain.verify_on(&refs, owned, |_, _| false)
+                    })
+                    .await?;
+                    match result {
+                        Ok(e) => {
+                            let e = Arc::new(e);
+                            self.keep(Arc::clone(&e));
+                            e
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot execute an uncommitted ancestor");
+                            return None;
+                        }
+                    }
+                }
+            };
+            executed.push(e);
+        }
+        Some(executed)
+    }
+
+    /// Drops ancestors the head has since committed; `None` if one lost to another block.
+    fn still_uncommitted(
+        &self,
+        ancestors: Vec<Arc<ExecutedBlock>>,
+    ) -> Option<Vec<Arc<ExecutedBlock>>> {
+        let store = self.node.chain.store();
+        let mut kept = Vec::with_capacity(ancestors.len());
+        let head = self.node.chain.head().ok()?.height;
+        for a in ancestors {
+            let height = a.block.header.height;
+            if height <= head {
+                if store.block_height(&a.hash).ok()? != Some(height) {
+                    return None;
+                }
+            } else {
+                kept.push(a);
+            }
+        }
+        Some(kept)
     }
 
     /// Runs `f` where blocking is allowed, off the engine's async workers.
@@ -154,7 +261,7 @@ impl ChainApp {
             .ok()
     }
 
-    fn keep(&self, executed: ExecutedBlock) {
+    fn keep(&self, executed: Arc<ExecutedBlock>) {
         let mut map = lock(&self.executed);
         // Bounded: an executed block stays only until its height is committed; a few views of
         // competing proposals at most.
@@ -184,7 +291,9 @@ where
     ) -> Option<Digested<ConsensusBlock>> {
         // The parent the engine names, which may be certified but not yet final.
         let parent = ancestry.next().await?;
-        self.wait_parent(&runtime, parent.inner()).await?;
+        let mut ancestors = self
+            .ancestors(&runtime, parent.inner(), &mut ancestry)
+            .await?;
         // Wait for something to include. The runtime's clock, not the wall clock: the
         // simulation must replay the same way from the same seed.
         let since = runtime.current();
@@ -199,19 +308,38 @@ where
         if self.node.mempool_is_empty() && self.cfg.empty_block_interval.is_none() {
             return None;
         }
-        let node = Arc::clone(&self.node);
         let max = self.cfg.max_block_txs;
         let proposer = account(&context.leader);
         let now = now_ms(&runtime);
-        let built = Self::blocking(&runtime, "build", move || {
-            let snapshot = node.chain.store().snapshot()?;
-            let next_height = snapshot.head().map_or(1, |h| h.height + 1);
-            let txs = lock(&node.mempool).select(max, next_height, |a| {
-                next_nonce(&snapshot, a).unwrap_or(u64::MAX)
-            });
-            node.chain.build(txs, now, proposer)
-        })
-        .await?;
+        let built = loop {
+            let node = Arc::clone(&self.node);
+            let before = ancestors.clone();
+            let attempt = Self::blocking(&runtime, "build", move || {
+                let refs: Vec<&ExecutedBlock> = before.iter().map(AsRef::as_ref).collect();
+                let next_height = refs
+                    .last()
+                    .map(|a| a.block.header.height + 1)
+                    .map_or_else(|| Ok(node.chain.head()?.height + 1), Ok::<u64, ChainError>)?;
+                // Nonces as of the parent, so transactions the uncommitted ancestors carry are
+                // not taken again.
+                let txs = {
+                    let snapshot = node.chain.store().snapshot()?;
+                    let state = crate::Chain::state_on(&snapshot, &refs);
+                    let mut pool = lock(&node.mempool);
+                    pool.select(max, next_height, |a| {
+                        next_nonce(&state, a).unwrap_or(u64::MAX)
+                    })
+                };
+                node.chain.build_on(&refs, txs, now, proposer)
+            })
+            .await?;
+            match attempt {
+                Err(ChainError::StaleAncestry) => {
+                    ancestors = self.still_uncommitted(ancestors)?;
+                }
+                other => break other,
+            }
+        };
         let executed = match built {
             Ok(e) => e,
             Err(e) => {
@@ -234,7 +362,7 @@ where
             view = context.round.view().get(),
             "proposing"
         );
-        self.keep(executed);
+        self.keep(Arc::new(executed));
         let digest = block.digest();
         Some(Digested::precomputed(block, digest))
     }
@@ -273,38 +401,54 @@ where
             let at = UNIX_EPOCH + Duration::from_millis(header.timestamp_ms - max_future);
             runtime.sleep_until(at).await;
         }
-        if self.wait_parent(&runtime, parent.inner()).await.is_none() {
-            return refuse("it extends a block that lost to another final block".into());
-        }
-        let node = Arc::clone(&self.node);
-        let owned = block.clone().into_block();
-        let Some(verified) = Self::blocking(&runtime, "verify", move || {
-            // Transactions that reached this node by gossip were checked at admission: their
-            // signatures, exactly as the pool holds them, need no second check. The pool's lock
-            // is held only while collecting them, not during execution.
-            let known: std::collections::HashMap<Hash, Vec<weft_types::TxSignature>> = {
-                let pool = lock(&node.mempool);
-                owned
-                    .transactions
-                    .iter()
-                    .filter_map(|t| {
-                        let hash = weft_crypto::tx_hash(&t.tx);
-                        pool.holds_verified(&hash, t)
-                            .then(|| (hash, t.signatures.clone()))
-                    })
-                    .collect()
-            };
-            node.chain.verify_with(owned, |hash, tx| {
-                known.get(hash).is_some_and(|sigs| *sigs == tx.signatures)
-            })
-        })
-        .await
+        let Some(mut ancestors) = self
+            .ancestors(&runtime, parent.inner(), &mut ancestry)
+            .await
         else {
+            // Stopping, too deep, or a lost ancestor: no vote either way would be justified
+            // for the first two; the third can never be final.
             return false;
+        };
+        let verified = loop {
+            let node = Arc::clone(&self.node);
+            let owned = block.clone().into_block();
+            let before = ancestors.clone();
+            let Some(attempt) = Self::blocking(&runtime, "verify", move || {
+                let refs: Vec<&ExecutedBlock> = before.iter().map(AsRef::as_ref).collect();
+                // Transactions that reached this node by gossip were checked at admission: their
+                // signatures, exactly as the pool holds them, need no second check. The pool's lock
+                // is held only while collecting them, not during execution.
+                let known: std::collections::HashMap<Hash, Vec<weft_types::TxSignature>> = {
+                    let pool = lock(&node.mempool);
+                    owned
+                        .transactions
+                        .iter()
+                        .filter_map(|t| {
+                            let hash = weft_crypto::tx_hash(&t.tx);
+                            pool.holds_verified(&hash, t)
+                                .then(|| (hash, t.signatures.clone()))
+                        })
+                        .collect()
+                };
+                node.chain.verify_on(&refs, owned, |hash, tx| {
+                    known.get(hash).is_some_and(|sigs| *sigs == tx.signatures)
+                })
+            })
+            .await
+            else {
+                return false;
+            };
+            match attempt {
+                Err(ChainError::StaleAncestry) => match self.still_uncommitted(ancestors) {
+                    Some(kept) => ancestors = kept,
+                    None => return false,
+                },
+                other => break other,
+            }
         };
         match verified {
             Ok(executed) => {
-                self.keep(executed);
+                self.keep(Arc::new(executed));
                 true
             }
             Err(ChainError::InvalidBlock(reason)) => refuse(reason),
@@ -418,9 +562,13 @@ where
             None
         }
     };
-    let cached = lock(&app.executed).remove(&block_hash);
+    // The proposal or verification already executed it on the committed head: commit that.
+    // A speculative execution (on uncommitted ancestors) is redone on the head.
+    let cached = lock(&app.executed)
+        .remove(&block_hash)
+        .and_then(|e| Arc::try_unwrap(e).ok());
     let executed = match cached {
-        Some(e) if e.block.header.parent == head.block_hash => Some(e),
+        Some(e) if !e.is_speculative() && e.block.header.parent == head.block_hash => Some(e),
         _ => None,
     };
     let node = Arc::clone(&app.node);
