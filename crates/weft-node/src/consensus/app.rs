@@ -310,8 +310,9 @@ where
         }
         let max = self.cfg.max_block_txs;
         let proposer = account(&context.leader);
-        let now = now_ms(&runtime);
+        let allow_empty = self.cfg.empty_block_interval.is_some();
         let built = loop {
+            let now = now_ms(&runtime);
             let node = Arc::clone(&self.node);
             let before = ancestors.clone();
             let attempt = Self::blocking(&runtime, "build", move || {
@@ -330,14 +331,28 @@ where
                         next_nonce(&state, a).unwrap_or(u64::MAX)
                     })
                 };
-                node.chain.build_on(&refs, txs, now, proposer)
+                // What waits may all be unselectable (carried by an uncommitted ancestor, or
+                // behind a nonce gap): no block for it. An empty block would still move the
+                // state root (the height is state), on an idle chain.
+                if txs.is_empty() && !allow_empty {
+                    return Ok(None);
+                }
+                node.chain.build_on(&refs, txs, now, proposer).map(Some)
             })
             .await?;
             match attempt {
                 Err(ChainError::StaleAncestry) => {
                     ancestors = self.still_uncommitted(ancestors)?;
                 }
-                other => break other,
+                Ok(None) => {
+                    if waited(runtime.current()) >= limit || self.node.stopping() {
+                        return None;
+                    }
+                    runtime.sleep(Duration::from_millis(5)).await;
+                    ancestors = self.still_uncommitted(ancestors)?;
+                }
+                Ok(Some(e)) => break Ok(e),
+                Err(e) => break Err(e),
             }
         };
         let executed = match built {
