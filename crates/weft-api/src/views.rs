@@ -55,9 +55,14 @@ fn decode<T: borsh::BorshDeserialize + serde::Serialize>(bytes: &[u8]) -> Option
 /// The JSON form of a state value, when its key's type is known.
 pub(crate) fn decode_state_value(key: &StateKey, bytes: &[u8]) -> Option<Value> {
     match key {
-        StateKey::Height | StateKey::Nonce(_) | StateKey::TokenMeters(_) => decode::<u64>(bytes),
+        StateKey::Height
+        | StateKey::EpochLength
+        | StateKey::Nonce(_)
+        | StateKey::TokenMeters(_) => decode::<u64>(bytes),
         StateKey::ChainId => decode::<Name>(bytes),
         StateKey::Validators => decode::<Vec<AccountId>>(bytes),
+        StateKey::Governance => decode::<weft_execution::model::Governance>(bytes),
+        StateKey::PendingValidators => decode::<weft_execution::model::PendingValidators>(bytes),
         StateKey::Organization(_) => decode::<Organization>(bytes),
         StateKey::Role(_) => decode::<Role>(bytes),
         StateKey::Account(_) => decode::<Account>(bytes),

@@ -95,6 +95,8 @@ async fn start() -> Harness {
         ],
         roles,
         tokens: vec![],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig::new(dir.path(), genesis.clone());

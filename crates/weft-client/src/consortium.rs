@@ -152,5 +152,7 @@ pub fn genesis(chain_id: Name, validator: &Keypair, operator_org: Name, time_ms:
         }],
         roles: standard_roles(),
         tokens: vec![],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }

@@ -3,14 +3,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use weft_types::{
-    AccountId, Amount, Genesis, Name, Operation, encode,
-    limits::{MAX_TEXT_BYTES, MAX_VALIDATORS},
+    AccountId, Amount, Genesis, MAX_EPOCH_LENGTH, MIN_EPOCH_LENGTH, Name, Operation, encode,
+    limits::{MAX_GOVERNANCE_ADMINS, MAX_TEXT_BYTES, MAX_VALIDATORS},
     state::WriteSet,
 };
 
 use crate::{
     keys::StateKey,
-    model::{Account, Organization, Role, Token, ValidatorSet},
+    model::{Account, Governance, Organization, Role, Token, ValidatorSet},
 };
 
 /// Why a genesis document was refused.
@@ -38,6 +38,68 @@ fn check_permission(role: &Name, p: &str) -> Result<(), GenesisError> {
     }
 }
 
+/// The consensus governance the genesis sets: its `governance` section, checked, or else the
+/// genesis accounts holding an administrator role (`*`), a majority of them.
+fn governance(
+    genesis: &Genesis,
+    accounts: &BTreeSet<AccountId>,
+) -> Result<Governance, GenesisError> {
+    let Some(gov) = &genesis.governance else {
+        let admin_roles: BTreeSet<&Name> = genesis
+            .roles
+            .iter()
+            .filter(|(_, permissions)| permissions.iter().any(|p| p == "*"))
+            .map(|(name, _)| name)
+            .collect();
+        let admins: Vec<AccountId> = genesis
+            .accounts
+            .iter()
+            .filter(|a| a.roles.iter().any(|r| admin_roles.contains(r)))
+            .map(|a| a.account)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if admins.len() > MAX_GOVERNANCE_ADMINS {
+            return err(format!(
+                "{} accounts hold an admin role, more than the {MAX_GOVERNANCE_ADMINS} a \
+                 governance may have; set a governance section",
+                admins.len()
+            ));
+        }
+        let threshold = u32::try_from(admins.len() / 2 + 1).unwrap_or(u32::MAX);
+        return Ok(Governance { admins, threshold });
+    };
+    if gov.admins.len() > MAX_GOVERNANCE_ADMINS {
+        return err(format!(
+            "governance: {} admins, at most {MAX_GOVERNANCE_ADMINS}",
+            gov.admins.len()
+        ));
+    }
+    let mut admins = BTreeSet::new();
+    for admin in &gov.admins {
+        if !accounts.contains(admin) {
+            return err(format!(
+                "governance: admin {admin} is not a genesis account"
+            ));
+        }
+        if !admins.insert(*admin) {
+            return err(format!("governance: admin {admin} listed twice"));
+        }
+    }
+    // With no admins the set can never change; the threshold is then 1 by convention.
+    let max = admins.len().max(1);
+    if gov.threshold == 0 || gov.threshold as usize > max {
+        return err(format!(
+            "governance: threshold must be 1 to {max}, got {}",
+            gov.threshold
+        ));
+    }
+    Ok(Governance {
+        admins: admins.into_iter().collect(),
+        threshold: gov.threshold,
+    })
+}
+
 /// The validated genesis state, ordered by key.
 pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
     let mut w = WriteSet::new();
@@ -45,6 +107,12 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
 
     if genesis.validators.is_empty() || genesis.validators.len() > MAX_VALIDATORS {
         return err(format!("needs 1 to {MAX_VALIDATORS} validators"));
+    }
+    if !(MIN_EPOCH_LENGTH..=MAX_EPOCH_LENGTH).contains(&genesis.epoch_length) {
+        return err(format!(
+            "epoch_length must be {MIN_EPOCH_LENGTH} to {MAX_EPOCH_LENGTH} blocks, got {}",
+            genesis.epoch_length
+        ));
     }
     let mut orgs = BTreeSet::new();
     for org in &genesis.organizations {
@@ -92,6 +160,13 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
     }
     let mut validators: ValidatorSet = Vec::new();
     for v in &genesis.validators {
+        // An invalid point in the set would halt consensus.
+        if !weft_crypto::is_valid_public_key(&v.account) {
+            return err(format!(
+                "validator {} is not a valid Ed25519 public key",
+                v.account
+            ));
+        }
         if !orgs.contains(&v.organization) {
             return err(format!(
                 "validator {}: unknown organization {}",
@@ -107,6 +182,11 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
         return err("a validator is listed twice");
     }
     put(StateKey::Validators, encode(&validators));
+    put(StateKey::EpochLength, encode(&genesis.epoch_length));
+    put(
+        StateKey::Governance,
+        encode(&governance(genesis, &accounts)?),
+    );
 
     let mut holdings: BTreeMap<AccountId, BTreeSet<Name>> = BTreeMap::new();
     let mut symbols = BTreeSet::new();

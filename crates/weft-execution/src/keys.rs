@@ -14,8 +14,15 @@ pub enum StateKey {
     Height,
     /// The chain id fixed at genesis.
     ChainId,
-    /// The active validator set.
+    /// The active validator set: the set that finalizes the next block.
     Validators,
+    /// Blocks per consensus epoch, fixed at genesis.
+    EpochLength,
+    /// Who approves validator-set and governance changes, and how many must.
+    Governance,
+    /// A validator set scheduled to replace [`StateKey::Validators`] after the last block of
+    /// the current epoch.
+    PendingValidators,
     /// An organization record.
     Organization(Name),
     /// A role's permission list.
@@ -86,7 +93,12 @@ impl StateKey {
     /// `read.<kind>` permission lets a role read.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Height | Self::ChainId | Self::Validators => "meta",
+            Self::Height
+            | Self::ChainId
+            | Self::Validators
+            | Self::EpochLength
+            | Self::Governance
+            | Self::PendingValidators => "meta",
             Self::Organization(_) => "organization",
             Self::Role(_) => "role",
             Self::Account(_) => "account",
@@ -126,6 +138,9 @@ impl fmt::Display for StateKey {
             Self::Height => f.write_str("meta/height"),
             Self::ChainId => f.write_str("meta/chain_id"),
             Self::Validators => f.write_str("meta/validators"),
+            Self::EpochLength => f.write_str("meta/epoch_length"),
+            Self::Governance => f.write_str("meta/governance"),
+            Self::PendingValidators => f.write_str("meta/pending_validators"),
             Self::Organization(n) => write!(f, "organization/{n}"),
             Self::Role(n) => write!(f, "role/{n}"),
             Self::Account(a) => write!(f, "account/{a}"),
@@ -163,7 +178,7 @@ impl fmt::Display for StateKey {
 /// Why a key path did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, registry/name/<dns name>, registry/log/head, registry/log/leaf/<n>, private/record/<id>, private/log/<id>/<n>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height"
+    "unknown state key {0:?}; expected e.g. account/<hex>, balance/<symbol>/<hex>, token/<symbol>, hold/<id>, template/<id>/<version>, instance/<id>, did/<hex>, issuer/<hex>, status-list/<hex>/<name>, commitment/<id>, registry/name/<dns name>, registry/log/head, registry/log/leaf/<n>, private/record/<id>, private/log/<id>/<n>, asset/<id>, document/<id>, feed/<id>, organization/<id>, role/<name>, nonce/<hex>, meta/height, meta/validators, meta/pending_validators, meta/governance, meta/epoch_length"
 )]
 pub struct BadStateKey(pub String);
 
@@ -183,6 +198,9 @@ impl FromStr for StateKey {
             ["meta", "height"] => Self::Height,
             ["meta", "chain_id"] => Self::ChainId,
             ["meta", "validators"] => Self::Validators,
+            ["meta", "epoch_length"] => Self::EpochLength,
+            ["meta", "governance"] => Self::Governance,
+            ["meta", "pending_validators"] => Self::PendingValidators,
             ["organization", n] => Self::Organization(name(n)?),
             ["role", n] => Self::Role(name(n)?),
             ["account", a] => Self::Account(account(a)?),
@@ -239,6 +257,9 @@ mod tests {
             StateKey::Height,
             StateKey::ChainId,
             StateKey::Validators,
+            StateKey::EpochLength,
+            StateKey::Governance,
+            StateKey::PendingValidators,
             StateKey::Organization(usd.clone()),
             StateKey::Role(usd.clone()),
             StateKey::Account(a),
@@ -281,6 +302,8 @@ mod tests {
             "account/xyz",
             "role/A",
             "meta/other",
+            "meta/governance/x",
+            "meta/pending-validators",
             "token/usd/extra",
             "asset/usd/extra",
             "asset/USD",

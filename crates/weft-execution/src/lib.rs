@@ -11,6 +11,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+pub mod consensus;
 mod context;
 pub mod credentials;
 pub mod genesis;
@@ -25,6 +26,7 @@ pub mod workflow;
 
 use std::collections::BTreeSet;
 
+pub use consensus::{ConsensusParams, consensus_params, epoch_of, is_last_in_epoch};
 pub use genesis::{GenesisError, genesis_writes};
 use weft_crypto::tx_hash;
 use weft_types::{
@@ -32,7 +34,12 @@ use weft_types::{
     state::{StateReader, WriteSet},
 };
 
-use crate::{context::TxContext, keys::StateKey, overlay::Overlay};
+use crate::{
+    context::TxContext,
+    keys::StateKey,
+    model::{PendingValidators, ValidatorSet},
+    overlay::Overlay,
+};
 
 /// What execution needs to know about the block being applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +77,10 @@ pub struct BlockOutput {
 
 /// Applies `txs` in order on top of `state`. Transactions that fail leave only their nonce
 /// consumed (when the nonce itself was right) and a failed receipt.
+///
+/// After the last block of an epoch (see [`is_last_in_epoch`]), a scheduled validator set
+/// ([`StateKey::PendingValidators`]) becomes the active one ([`StateKey::Validators`]), so
+/// the set that finalizes block `h` is always the active set in the state after `h − 1`.
 pub fn execute_block(
     state: &dyn StateReader,
     ctx: &BlockContext,
@@ -80,11 +91,28 @@ pub fn execute_block(
     for stx in txs {
         receipts.push(apply_transaction(&mut overlay, ctx, stx)?);
     }
+    end_block(&mut overlay, ctx)?;
     overlay.put(&StateKey::Height, &ctx.height);
     Ok(BlockOutput {
         receipts,
         writes: overlay.into_writes(),
     })
+}
+
+/// What happens after a block's transactions: at an epoch's end, the scheduled validator set
+/// takes over.
+fn end_block(overlay: &mut Overlay<'_>, ctx: &BlockContext) -> Result<(), ExecError> {
+    let epoch_length = consensus::stored_epoch_length(overlay.get::<u64>(&StateKey::EpochLength)?)?;
+    if !is_last_in_epoch(ctx.height, epoch_length) {
+        return Ok(());
+    }
+    if let Some(pending) = overlay.get::<PendingValidators>(&StateKey::PendingValidators)? {
+        let validators: ValidatorSet = pending.validators;
+        overlay.put(&StateKey::Validators, &validators);
+        overlay.delete(&StateKey::PendingValidators);
+        overlay.commit_tx();
+    }
+    Ok(())
 }
 
 /// Runs one transaction against `state` and discards the effects: the stateful admission

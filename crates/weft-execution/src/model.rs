@@ -69,6 +69,27 @@ pub struct Token {
 /// The validator set recorded in state.
 pub type ValidatorSet = Vec<AccountId>;
 
+/// Who approves changes of the validator set and of the governance itself: at least
+/// `threshold` distinct accounts of `admins` must sign the transaction (signer or co-signer).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct Governance {
+    /// Sorted, distinct.
+    pub admins: Vec<AccountId>,
+    pub threshold: u32,
+}
+
+/// A validator set scheduled by `consensus.set_validators`: it replaces the active set after
+/// the last block of the epoch before `effective_epoch`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct PendingValidators {
+    /// The complete new set; sorted, distinct.
+    pub validators: Vec<AccountId>,
+    /// The first epoch this set finalizes.
+    pub effective_epoch: u64,
+    /// Height of the block that scheduled it.
+    pub proposed_at: u64,
+}
+
 /// Whether an asset can still change.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

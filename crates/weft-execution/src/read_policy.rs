@@ -317,6 +317,10 @@ mod tests {
         let n = Name::new("x").unwrap();
         for key in [
             StateKey::Height,
+            StateKey::Validators,
+            StateKey::EpochLength,
+            StateKey::Governance,
+            StateKey::PendingValidators,
             StateKey::Organization(n.clone()),
             StateKey::Role(n.clone()),
             StateKey::Account(a),

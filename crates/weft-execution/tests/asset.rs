@@ -78,6 +78,8 @@ fn genesis(admin: &Keypair, people: &[(&Keypair, &str, &str)]) -> Genesis {
         accounts,
         roles,
         tokens: vec![],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }
 

@@ -89,6 +89,8 @@ fn genesis(admin: &Keypair, issuer: &Keypair, alice: &Keypair, bob: &Keypair) ->
         ],
         roles,
         tokens: vec![],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }
 

@@ -119,6 +119,8 @@ impl World {
             ],
             roles,
             tokens: vec![],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());

@@ -100,6 +100,8 @@ impl World {
             accounts,
             roles,
             tokens: vec![token("kwh"), token("usd")],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());

@@ -105,6 +105,8 @@ impl World {
             ],
             roles,
             tokens: vec![],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());
@@ -967,6 +969,8 @@ impl Hooks {
                 token("kwh", Some(KWH_CAP), vec![]),
                 token("nrj", None, vec![(household.account(), 500)]),
             ],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());

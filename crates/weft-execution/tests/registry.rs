@@ -95,6 +95,8 @@ impl World {
             accounts,
             roles,
             tokens: vec![],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());

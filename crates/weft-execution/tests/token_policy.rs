@@ -216,6 +216,8 @@ impl World {
                     .map(|k| (k.account(), Amount(1000)))
                     .collect(),
             }],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         apply(&mut state, &genesis_writes(&genesis).unwrap());

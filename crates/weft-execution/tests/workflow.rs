@@ -93,6 +93,8 @@ impl World {
                 max_supply: None,
                 balances: BTreeMap::from([(people[1].account(), Amount(1000))]),
             }],
+            epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+            governance: None,
         };
         let mut state = State::new();
         for (k, v) in genesis_writes(&genesis).unwrap() {

@@ -22,7 +22,10 @@ mod transaction;
 pub use block::{Block, BlockHeader, Finalization, ValidatorSignature};
 pub use encoding::{Bounded, DecodeError, Limits, decode_bounded, encode};
 pub use error::{ErrorCode, TxError};
-pub use genesis::{Genesis, GenesisAccount, GenesisOrganization, GenesisToken, GenesisValidator};
+pub use genesis::{
+    DEFAULT_EPOCH_LENGTH, Genesis, GenesisAccount, GenesisGovernance, GenesisOrganization,
+    GenesisToken, GenesisValidator, MAX_EPOCH_LENGTH, MIN_EPOCH_LENGTH,
+};
 pub use ids::{AccountId, Amount, ChainId, Hash, IdError, Name, SignatureBytes};
 pub use operation::{
     AcceptQuote, BuyAsset, CancelOrder, ClearMarket, CloseRfq, MAX_FEE_BPS, OfferAsset, OpenMarket,
@@ -46,6 +49,7 @@ pub use operation::{
 pub use operation::{
     FeedIssuance, MAX_FEED_SCALE, PostReading, RegisterFeed, RemoveThreshold, SetThreshold,
 };
+pub use operation::{MAX_GOVERNANCE_ADMINS, SetGovernance, SetValidators};
 pub use operation::{
     MergeAssets, NewAsset, RegisterAsset, RetireAsset, SetAssetAttributes, SplitAsset,
     TransferAsset, TransformAssets,
@@ -78,6 +82,8 @@ pub mod limits {
     pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
     /// Most validators in a set.
     pub const MAX_VALIDATORS: usize = 128;
+    /// Most admins of the consensus governance.
+    pub const MAX_GOVERNANCE_ADMINS: usize = crate::operation::MAX_GOVERNANCE_ADMINS;
     /// Most events one receipt may carry.
     pub const MAX_EVENTS: usize = 256;
     /// Most attributes on one event.

@@ -720,6 +720,27 @@ impl RegisterIssuer {
     }
 }
 
+// ---- consensus: validator set and its governance ----
+
+/// Most admins of the consensus governance.
+pub const MAX_GOVERNANCE_ADMINS: usize = 64;
+
+/// Schedules a new validator set (the complete set, not a delta). It takes effect after the
+/// last block of the current epoch. Needs the governance's threshold of distinct admins
+/// among the transaction's signers (signer and co-signers).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetValidators {
+    pub validators: Vec<AccountId>,
+}
+
+/// Replaces the consensus governance (who approves validator-set changes, and how many must),
+/// at once. Needs the threshold of the current governance's admins among the signers.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, Serialize, Deserialize)]
+pub struct SetGovernance {
+    pub admins: Vec<AccountId>,
+    pub threshold: u32,
+}
+
 macro_rules! operations {
     ($( $tag:literal => $variant:ident($ty:ident), $perm:literal; )*) => {
         /// One instruction of a transaction.
@@ -822,6 +843,8 @@ operations! {
     103 => SetPrivateConsent(SetPrivateConsent), "private.consent";
     104 => AccessPrivateRecord(AccessPrivateRecord), "private.access";
     105 => PurgePrivateRecord(PurgePrivateRecord), "private.purge";
+    110 => SetValidators(SetValidators), "consensus.set_validators";
+    111 => SetGovernance(SetGovernance), "consensus.set_governance";
 }
 
 impl Operation {
@@ -925,6 +948,12 @@ impl Operation {
             Self::SetPrivateConsent(op) => op.check_limits(),
             Self::PurgePrivateRecord(op) => op.check_limits(),
             Self::RevokePrivateAccess(_) | Self::AccessPrivateRecord(_) => Ok(()),
+            Self::SetValidators(op) => check_len(
+                "validators",
+                op.validators.len(),
+                crate::limits::MAX_VALIDATORS,
+            ),
+            Self::SetGovernance(op) => check_len("admins", op.admins.len(), MAX_GOVERNANCE_ADMINS),
             Self::RemoveIssuer(_)
             | Self::CreateStatusList(_)
             | Self::SetCredentialStatus(_)
@@ -960,4 +989,42 @@ fn check_new_assets(assets: &[NewAsset]) -> Result<(), DecodeError> {
         check_attributes("attributes", &asset.attributes)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::MAX_VALIDATORS;
+
+    #[test]
+    fn consensus_operations_are_bounded_and_named() {
+        let set = |n: usize| {
+            Operation::SetValidators(SetValidators {
+                validators: vec![AccountId([7; 32]); n],
+            })
+        };
+        assert!(set(MAX_VALIDATORS).check_limits().is_ok());
+        assert!(matches!(
+            set(MAX_VALIDATORS + 1).check_limits(),
+            Err(DecodeError::LimitExceeded(_))
+        ));
+        let gov = |n: usize| {
+            Operation::SetGovernance(SetGovernance {
+                admins: vec![AccountId([7; 32]); n],
+                threshold: 1,
+            })
+        };
+        assert!(gov(MAX_GOVERNANCE_ADMINS).check_limits().is_ok());
+        assert!(gov(MAX_GOVERNANCE_ADMINS + 1).check_limits().is_err());
+        assert_eq!(set(1).tag(), 110);
+        assert_eq!(gov(1).tag(), 111);
+        assert_eq!(set(1).permission(), "consensus.set_validators");
+        assert_eq!(gov(1).permission(), "consensus.set_governance");
+        let names = Operation::type_names();
+        assert!(names.contains(&"set_validators".to_owned()));
+        assert!(names.contains(&"set_governance".to_owned()));
+        let json = serde_json::to_value(gov(1)).unwrap();
+        assert_eq!(json["type"], "set_governance");
+        assert_eq!(json["threshold"], 1);
+    }
 }

@@ -2,6 +2,7 @@
 
 mod access;
 mod asset;
+pub(crate) mod consensus;
 mod credential;
 mod document;
 mod epcis;
@@ -78,5 +79,7 @@ pub(crate) fn apply(ctx: &mut TxContext<'_, '_>, op: &Operation) -> Result<(), E
         Operation::SetPrivateConsent(op) => private::set_consent(ctx, op),
         Operation::AccessPrivateRecord(op) => private::access(ctx, op),
         Operation::PurgePrivateRecord(op) => private::purge(ctx, op),
+        Operation::SetValidators(op) => consensus::set_validators(ctx, op),
+        Operation::SetGovernance(op) => consensus::set_governance(ctx, op),
     }
 }
