@@ -33,6 +33,7 @@ use weft_types::{
     did::{Did, DidUpdate, KeyFormat, KeyId, Service, StatusPurpose},
 };
 use weft_types::{FeedIssuance, PostReading, RegisterFeed, RemoveThreshold, SetThreshold};
+use weft_types::{SetGovernance, SetValidators};
 
 fn name(s: &str) -> Name {
     Name::new(s).unwrap()
@@ -475,6 +476,29 @@ fn sample_private_tx() -> SignedTransaction {
     sign_transaction(tx, &[&a, &b])
 }
 
+fn sample_consensus_tx() -> SignedTransaction {
+    let a = Keypair::from_seed([31; 32]);
+    let b = Keypair::from_seed([32; 32]);
+    let c = Keypair::from_seed([33; 32]);
+    let tx = Transaction {
+        chain_id: name("weft-test"),
+        signer: a.account(),
+        nonce: 3,
+        expiry_height: 700,
+        operations: vec![
+            Operation::SetValidators(SetValidators {
+                validators: vec![a.account(), b.account(), c.account()],
+            }),
+            Operation::SetGovernance(SetGovernance {
+                admins: vec![a.account(), b.account()],
+                threshold: 2,
+            }),
+        ],
+        memo: "golden-consensus".into(),
+    };
+    sign_transaction(tx, &[&a, &b])
+}
+
 fn sample_block() -> (Block, Receipt, Finalization) {
     let stx = sample_tx();
     let th = tx_hash(&stx.tx);
@@ -575,6 +599,13 @@ fn vectors() -> BTreeMap<String, String> {
         "private_tx.json".into(),
         serde_json::to_string(&private).unwrap(),
     );
+    let consensus = sample_consensus_tx();
+    v.insert("consensus_tx.bytes".into(), hex::encode(encode(&consensus)));
+    v.insert("consensus_tx.hash".into(), tx_hash(&consensus.tx).to_hex());
+    v.insert(
+        "consensus_tx.json".into(),
+        serde_json::to_string(&consensus).unwrap(),
+    );
     v
 }
 
@@ -620,6 +651,11 @@ fn golden_vectors_hold() {
         decode_bounded::<SignedTransaction>(&bytes).unwrap(),
         sample_private_tx()
     );
+    let bytes = hex::decode(&pinned["consensus_tx.bytes"]).unwrap();
+    assert_eq!(
+        decode_bounded::<SignedTransaction>(&bytes).unwrap(),
+        sample_consensus_tx()
+    );
 }
 
 #[test]
@@ -633,6 +669,7 @@ fn json_operation_types_are_the_published_names() {
         sample_identity_tx(),
         sample_registry_tx(),
         sample_private_tx(),
+        sample_consensus_tx(),
     ] {
         for op in serde_json::to_value(&stx).unwrap()["tx"]["operations"]
             .as_array()

@@ -15,7 +15,9 @@ const ACCOUNT_FIELDS = new Set([
   "creator", "created_by", "by", "deployer", "proposer", "validator", "controller_account",
 ]);
 // Fields that hold a list of accounts.
-const ACCOUNT_LIST_FIELDS = new Set(["parties", "approvals", "accounts", "signers", "endorsers"]);
+const ACCOUNT_LIST_FIELDS = new Set([
+  "parties", "approvals", "accounts", "signers", "endorsers", "validators", "admins",
+]);
 const TOKEN_FIELDS = new Set([
   "symbol", "want_symbol", "pay_symbol", "base", "quote", "token", "escrow_symbol", "refund_symbol",
 ]);
