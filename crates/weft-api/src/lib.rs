@@ -194,7 +194,9 @@ fn consensus_summary(s: &AppState) -> Value {
             "finalized_view": c.evidence.finalized_view(),
             "view_changes": c.evidence.nullified_views(),
             "faults": c.evidence.faults().len(),
-            "validators": c.validators,
+            "validators": c.validators(),
+            "epoch": c.epoch().epoch,
+            "voting": c.epoch().voting,
         }),
     }
 }

@@ -513,7 +513,7 @@ async fn node_run(mut args: NodeRunArgs, out: Out) -> Result<(), Failure> {
         .head()
         .map_err(|e| Failure::other(e.into()))?;
     out.print(
-        &serde_json::json!({"api": node.url(), "p2p": node.p2p, "consensus": node.node.is_validator().then(|| consensus_addr.to_string()), "chain_id": node.node.chain().chain_id(), "height": head.height, "validator": node.node.is_validator(), "validators": node.node.consensus().map(|c| c.validators.len())}),
+        &serde_json::json!({"api": node.url(), "p2p": node.p2p, "consensus": node.node.is_validator().then(|| consensus_addr.to_string()), "chain_id": node.node.chain().chain_id(), "height": head.height, "validator": node.node.is_validator(), "validators": node.node.consensus().map(|c| c.validators().len())}),
         &format!(
             "node running: chain {} at height {} ({}), API {}, block sync {}{}",
             node.node.chain().chain_id(),
@@ -523,7 +523,7 @@ async fn node_run(mut args: NodeRunArgs, out: Out) -> Result<(), Failure> {
             node.p2p.map_or_else(|| "-".to_owned(), |a| a.to_string()),
             node.node.consensus().map_or_else(String::new, |c| format!(
                 ", consensus {consensus_addr} with {} validator(s)",
-                c.validators.len()
+                c.validators().len()
             ))
         ),
     );

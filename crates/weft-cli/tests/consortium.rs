@@ -2,8 +2,9 @@
 //! exactly as README "Run a consortium" describes (the files `weft testnet --init-only`
 //! writes): they commit and agree; one killed with SIGKILL leaves the others running and
 //! catches up on restart; two down halt the chain without divergence and one back resumes it
-//! without losing an acknowledged transaction. `weft testnet` itself runs the same chain
-//! again on the same directory.
+//! without losing an acknowledged transaction. A fifth organization's node follows the chain
+//! until a governance transaction adds it, then votes. `weft testnet` itself runs the same
+//! chain again on the same directory.
 
 #![cfg(unix)]
 
@@ -15,7 +16,7 @@ use std::{
 
 use serde_json::Value;
 use weft_client::{Client, Keypair, TxBuilder};
-use weft_types::{Hash, Name, Operation, RegisterAccount};
+use weft_types::{Hash, Name, Operation, RegisterAccount, SetValidators};
 
 const WEFT: &str = env!("CARGO_BIN_EXE_weft");
 
@@ -102,6 +103,19 @@ impl Consortium {
             admins,
             chain: name("consortium-test"),
         }
+    }
+
+    /// Rewrites the genesis all configs share (before any node has started).
+    fn edit_genesis(&self, edit: impl FnOnce(&mut Value)) {
+        let path = self.dir.path().join("net").join("genesis.json");
+        let mut genesis: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        edit(&mut genesis);
+        std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
+    }
+
+    async fn consensus(&self, i: usize) -> Value {
+        self.clients[i].get("/v1/consensus").await.unwrap()
     }
 
     fn log(&self, i: usize) -> PathBuf {
@@ -403,4 +417,54 @@ async fn weft_testnet_runs_and_resumes_the_same_chain() {
         .unwrap();
     let status = tokio::task::block_in_place(|| again.wait()).unwrap();
     assert!(status.success(), "testnet exited with {status}");
+}
+
+/// Five organizations' processes; the genesis set is the first four. The fifth node follows
+/// (verifying every certificate) until three of the five admins co-sign its addition; from the
+/// next epoch it votes: with validator 0 killed, the remaining four of five include it, and
+/// they alone still make a quorum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_organization_joins_by_governance_and_votes() {
+    let mut c = Consortium::init(5);
+    c.edit_genesis(|g| {
+        g["validators"].as_array_mut().unwrap().truncate(4);
+        g["epoch_length"] = 8.into();
+    });
+    for i in 0..5 {
+        c.start(i);
+    }
+    for i in 0..5 {
+        c.wait_up(i).await;
+    }
+    let first = c.submit(0, 0, 0).await;
+    c.wait_committed(&[0, 1, 2, 3, 4], &[first], 120).await;
+    let follower = c.consensus(4).await;
+    assert_eq!(follower["summary"]["voting"], false, "{follower}");
+
+    let set: Vec<_> = c.admins.iter().map(Keypair::account).collect();
+    let tx = TxBuilder::new(c.chain.clone(), c.admins[1].account())
+        .nonce(0)
+        .op(Operation::SetValidators(SetValidators { validators: set }))
+        .sign(&[&c.admins[1], &c.admins[2], &c.admins[3]]);
+    let change = c.clients[1].submit(&tx).await.unwrap();
+    c.wait_committed(&[0, 1, 2, 3, 4], &[change], 120).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v = c.consensus(4).await;
+        if v["summary"]["voting"] == true {
+            assert_eq!(v["summary"]["validators"].as_array().unwrap().len(), 5);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 4 never became a voting validator: {v}\n{}",
+            tail(&c.log(4))
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    c.kill9(0);
+    let after = c.submit(2, 2, 0).await;
+    c.wait_committed(&[1, 2, 3, 4], &[after], 180).await;
+    c.assert_agree(&[1, 2, 3, 4]).await;
 }

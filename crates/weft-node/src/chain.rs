@@ -6,7 +6,10 @@ use weft_crypto::{
     ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash,
     validator_set_hash, verify_finalization, verify_transactions_parallel,
 };
-use weft_execution::{BlockContext, ExecError, execute_block, genesis_writes, keys::StateKey};
+use weft_execution::{
+    BlockContext, ConsensusParams, ExecError, consensus_params, execute_block, genesis_writes,
+    keys::StateKey,
+};
 use weft_storage::{BlockCommit, ChainHead, PreparedState, StorageError, Store};
 use weft_types::state::{StateReadError, StateReader, WriteSet};
 use weft_types::{
@@ -93,6 +96,11 @@ pub struct Chain {
     chain_id: ChainId,
 }
 
+/// The validator set in `state`.
+fn validators_in(state: &dyn StateReader) -> Result<Vec<AccountId>, ChainError> {
+    Ok(consensus_params(state)?.validators)
+}
+
 fn invalid(msg: impl Into<String>) -> ChainError {
     ChainError::InvalidBlock(msg.into())
 }
@@ -171,14 +179,26 @@ impl Chain {
             .ok_or_else(|| ChainError::Genesis("no genesis block".into()))
     }
 
-    /// The validator set in force after the latest block.
+    /// The validator set in force after the latest block: the set that finalizes the next.
     pub fn validators(&self) -> Result<Vec<AccountId>, ChainError> {
         let snapshot = self.store.snapshot()?;
+        validators_in(&Self::state_on(&snapshot, &[]))
+    }
+
+    /// The validator set in force after block `height` (the set that finalizes `height + 1`).
+    pub fn validators_at(&self, height: u64) -> Result<Vec<AccountId>, ChainError> {
+        let snapshot = self.store.snapshot()?;
         let bytes = snapshot
-            .get(&StateKey::Validators.to_bytes())?
+            .get_at(&StateKey::Validators.to_bytes(), height)?
             .ok_or_else(|| ChainError::Genesis("no validator set in state".into()))?;
         borsh::from_slice(&bytes)
             .map_err(|e| ChainError::Storage(StorageError::Corrupt(e.to_string())))
+    }
+
+    /// Epoch length, validator set, pending set change and governance after the latest block.
+    pub fn consensus_params(&self) -> Result<ConsensusParams, ChainError> {
+        let snapshot = self.store.snapshot()?;
+        Ok(consensus_params(&Self::state_on(&snapshot, &[]))?)
     }
 
     /// Proposer side: executes `txs` on the head state and builds the block.
@@ -222,7 +242,9 @@ impl Chain {
             tx_root: merkle_root(&tx_hashes),
             state_root: state.root,
             receipts_root: merkle_root(&receipt_hashes),
-            validator_set_hash: validator_set_hash(&self.validators()?),
+            validator_set_hash: validator_set_hash(&validators_in(&Self::state_on(
+                &snapshot, ancestors,
+            ))?),
         };
         let hash = block_hash(&header);
         Ok(ExecutedBlock {
@@ -288,7 +310,9 @@ impl Chain {
         {
             return Err(invalid("transaction count is wrong or too large"));
         }
-        if h.validator_set_hash != validator_set_hash(&self.validators()?) {
+        // The set in force after the parent, which may be an uncommitted epoch boundary.
+        let validators = validators_in(&Self::state_on(&snapshot, ancestors))?;
+        if h.validator_set_hash != validator_set_hash(&validators) {
             return Err(invalid("validator set hash does not match the active set"));
         }
         let tx_hashes: Vec<Hash> = block.transactions.iter().map(|t| tx_hash(&t.tx)).collect();

@@ -269,8 +269,6 @@ impl std::fmt::Debug for Node {
 pub enum NodeError {
     #[error(transparent)]
     Chain(#[from] ChainError),
-    #[error("the validator key {0} is not in the validator set")]
-    NotAValidator(AccountId),
     #[error("private store: {0}")]
     Vault(#[from] VaultError),
 }
@@ -302,10 +300,15 @@ impl Node {
     pub fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let store = Store::open(&config.data_dir).map_err(ChainError::from)?;
         let chain = Chain::open(store, &config.genesis)?;
+        // A key outside the current set is a validator to be: its node follows the chain
+        // (verifying certificates) and votes from the epoch a governance change adds it in.
         if let Some(key) = &config.validator_key
             && !chain.validators()?.contains(&key.account())
         {
-            return Err(NodeError::NotAValidator(key.account()));
+            tracing::warn!(
+                account = %key.account(),
+                "this validator key is not in the current validator set: following until it is added"
+            );
         }
         let vault = config.private.clone().map(Vault::open).transpose()?;
         if let Some(v) = &vault {

@@ -66,6 +66,8 @@ fn genesis(validator: &Keypair, members: &[Keypair]) -> Genesis {
                 .map(|k| (k.account(), Amount(500)))
                 .collect(),
         }],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }
 

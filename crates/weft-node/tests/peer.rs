@@ -56,6 +56,8 @@ fn genesis(validator: &Keypair, alice: &Keypair) -> Genesis {
             max_supply: None,
             balances: [(alice.account(), Amount(1000))].into_iter().collect(),
         }],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }
 

@@ -10,6 +10,7 @@ use commonware_cryptography::{Sha256, ed25519::PublicKey};
 use commonware_p2p::{
     Recipients, Sender as _,
     simulated::{self, Link, Oracle},
+    utils::mux::Muxer,
 };
 use commonware_runtime::{
     Clock, Handle, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
@@ -98,6 +99,8 @@ fn genesis(validators: &[Keypair], users: &[Keypair]) -> Genesis {
                 .map(|u| (u.account(), Amount(1_000_000)))
                 .collect(),
         }],
+        epoch_length: weft_types::DEFAULT_EPOCH_LENGTH,
+        governance: None,
     }
 }
 
@@ -107,6 +110,17 @@ fn public_key(account: &AccountId) -> PublicKey {
 
 impl Cluster {
     async fn new(ctx: deterministic::Context, n: usize) -> Self {
+        Self::with_set(ctx, n, n, weft_types::DEFAULT_EPOCH_LENGTH).await
+    }
+
+    /// `n` nodes of which the first `validators` form the genesis set (every node's key is an
+    /// admin account), with epochs of `epoch_length` blocks.
+    async fn with_set(
+        ctx: deterministic::Context,
+        n: usize,
+        validators: usize,
+        epoch_length: u64,
+    ) -> Self {
         let keys: Vec<Keypair> = (0..n)
             .map(|i| Keypair::from_seed([i as u8 + 1; 32]))
             .collect();
@@ -132,8 +146,11 @@ impl Cluster {
                 }
             }
         }
+        let mut genesis = genesis(&keys, &users);
+        genesis.validators.truncate(validators);
+        genesis.epoch_length = epoch_length;
         Self {
-            genesis: genesis(&keys, &users),
+            genesis,
             ctx,
             oracle,
             dirs: (0..n).map(|_| tempfile::tempdir().unwrap()).collect(),
@@ -267,6 +284,29 @@ impl Cluster {
         self.nonces[u] += 1;
         self.submitted.push(hash);
         Ok(hash)
+    }
+
+    /// A governance transaction setting the validators to `set` (node indices), signed by
+    /// the admin keys of `approvers` (the first is the signer).
+    fn set_validators(&self, set: &[usize], approvers: &[usize]) -> weft_types::SignedTransaction {
+        let signer = &self.keys[approvers[0]];
+        let snapshot = self.node(set[0]).chain().store().snapshot().unwrap();
+        let tx = Transaction {
+            chain_id: self.genesis.chain_id.clone(),
+            signer: signer.account(),
+            nonce: weft_execution::next_nonce(&snapshot, &signer.account()).unwrap(),
+            expiry_height: 100_000,
+            operations: vec![Operation::SetValidators(weft_types::SetValidators {
+                validators: set.iter().map(|&i| self.keys[i].account()).collect(),
+            })],
+            memo: String::new(),
+        };
+        let keys: Vec<&Keypair> = approvers.iter().map(|&i| &self.keys[i]).collect();
+        sign_transaction(tx, &keys)
+    }
+
+    fn epoch(&self, i: usize) -> consensus::EpochStatus {
+        self.node(i).consensus().expect("engine status").epoch()
     }
 
     /// The users' next nonces as committed on the most advanced validator (after a crash lost
@@ -513,20 +553,30 @@ fn byzantine(seed: u64, conflicter: bool) {
             consensus::private_key_of(&c.keys[0]).unwrap(),
         )
         .unwrap();
-        let channels = c.channels(0).await;
+        // Consensus traffic is multiplexed by epoch: the mock speaks on epoch 0's subchannel.
+        let votes = {
+            let channels = c.channels(0).await;
+            let (mux, mut handle) = Muxer::new(
+                ctx.child("byzantine_mux"),
+                channels.votes.0,
+                channels.votes.1,
+            );
+            mux.start();
+            handle.register(0).await.unwrap()
+        };
         c.handles[0] = Some(if conflicter {
             let engine: mocks::conflicter::Conflicter<_, _, Sha256> =
                 mocks::conflicter::Conflicter::new(
                     ctx.child("byzantine"),
                     mocks::conflicter::Config { scheme },
                 );
-            engine.start(channels.votes)
+            engine.start(votes)
         } else {
             let engine: mocks::nuller::Nuller<_, _, Sha256> = mocks::nuller::Nuller::new(
                 ctx.child("byzantine"),
                 mocks::nuller::Config { scheme },
             );
-            engine.start(channels.votes)
+            engine.start(votes)
         });
         let mut txs = Vec::new();
         for k in 0..12 {
@@ -787,5 +837,134 @@ fn the_whole_set_crashing_mid_block_recovers_every_time() {
         })
         .await;
         c.assert_agree(&[0, 1, 2, 3]);
+    });
+}
+
+/// Governance replaces validator 0 by node 4: a change approved by too few admins is refused,
+/// one approved by a majority of them lands at the epoch's last block; node 4, a follower
+/// until then, votes from the next epoch (with 0 and 1 down, no quorum forms without it), and
+/// every certificate verifies against the set in force after its parent block.
+#[test]
+fn a_governance_change_swaps_a_validator_at_the_epoch_boundary() {
+    runner(11, 1200).start(|ctx| async move {
+        let mut c = Cluster::with_set(ctx.child("cluster"), 5, 4, 8).await;
+        for i in 0..5 {
+            c.start(i).await;
+        }
+        let first: Vec<Hash> = (0..6).map(|k| c.submit(k % 4)).collect();
+        c.run_until("the follower has synced", 300, |c| {
+            (0..5).all(|i| first.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        assert!(!c.epoch(4).voting, "node 4 is not a validator yet");
+        assert!(c.epoch(0).voting);
+
+        // Two approvals of four admins: the default threshold is a majority (three).
+        let refused = c.node(0).submit(c.set_validators(&[1, 2, 3, 4], &[0, 1]));
+        assert_eq!(
+            refused.unwrap_err().code,
+            weft_types::ErrorCode::Unauthorized
+        );
+        let change = c
+            .node(0)
+            .submit(c.set_validators(&[1, 2, 3, 4], &[0, 1, 2]))
+            .unwrap();
+        let mut new_set: Vec<AccountId> = (1..5).map(|i| c.keys[i].account()).collect();
+        new_set.sort();
+        c.run_until("every node in the new epoch", 600, |c| {
+            (0..5).all(|i| c.committed(i, &change) && c.epoch(i).validators == new_set)
+        })
+        .await;
+        assert!(c.epoch(4).voting, "node 4 votes in the new epoch");
+        assert!(!c.epoch(0).voting, "node 0 only follows");
+        let boundary = c.epoch(2).epoch * 8 - 1;
+        assert_eq!(c.node(2).chain().validators_at(boundary).unwrap(), new_set);
+        assert_ne!(
+            c.node(2).chain().validators_at(boundary - 1).unwrap(),
+            new_set
+        );
+
+        c.crash(0).await;
+        c.crash(1).await;
+        let more: Vec<Hash> = (0..4).map(|k| c.submit(2 + k % 3)).collect();
+        c.run_until("the new set commits without nodes 0 and 1", 600, |c| {
+            [2, 3, 4]
+                .iter()
+                .all(|&i| more.iter().all(|h| c.committed(i, h)))
+        })
+        .await;
+        let top = c.assert_agree(&[2, 3, 4]);
+        let store = c.node(2).chain().store();
+        let mut signed_by_4 = 0;
+        for h in 1..=top {
+            let block = store.block(h).unwrap().unwrap();
+            let Some(fin) = store.finalization(h).unwrap() else {
+                continue;
+            };
+            let set = c.node(2).chain().validators_at(h - 1).unwrap();
+            weft_crypto::verify_finalization(
+                &fin,
+                &c.genesis.chain_id,
+                &block_hash(&block.header),
+                &set,
+            )
+            .unwrap_or_else(|e| panic!("certificate of height {h}: {e}"));
+            if h > boundary
+                && fin
+                    .signatures
+                    .iter()
+                    .any(|s| s.validator == c.keys[4].account())
+            {
+                signed_by_4 += 1;
+            }
+        }
+        assert!(signed_by_4 > 0, "node 4 signed no certificate");
+    });
+}
+
+/// A validator down for several epochs (each a new engine) restarts in the epoch it left, learns
+/// from its peers' traffic that they are ahead, fetches each missed epoch's last block, and
+/// catches up epoch by epoch until it votes in the current one.
+#[test]
+fn a_validator_down_for_several_epochs_catches_up() {
+    runner(12, 1200).start(|ctx| async move {
+        let mut c = Cluster::with_set(ctx.child("cluster"), 4, 4, 6).await;
+        for i in 0..4 {
+            c.start(i).await;
+        }
+        let first = c.submit(0);
+        c.run_until("first commit", 120, |c| {
+            (0..4).all(|i| c.committed(i, &first))
+        })
+        .await;
+        c.crash(3).await;
+        let mut sent = Vec::new();
+        while c.height(0) < 6 * 4 {
+            for k in 0..3 {
+                sent.push(c.submit(k));
+            }
+            c.run_until("progress without validator 3", 120, |c| {
+                sent.iter().all(|h| c.committed(0, h))
+            })
+            .await;
+        }
+        assert!(c.epoch(0).epoch >= 4, "{:?}", c.epoch(0));
+        c.start(3).await;
+        let more: Vec<Hash> = (0..3).map(|k| c.submit(k)).collect();
+        c.run_until("validator 3 caught up", 600, |c| {
+            sent.iter().chain(&more).all(|h| c.committed(3, h))
+                && c.epoch(3).epoch == c.epoch(0).epoch
+        })
+        .await;
+        assert!(c.epoch(3).voting);
+        c.assert_agree(&[0, 1, 2, 3]);
+        // It votes again: with another validator down, no quorum forms without it.
+        c.crash(2).await;
+        let last = c.submit(0);
+        c.run_until("a quorum including validator 3", 300, |c| {
+            [0, 1, 3].iter().all(|&i| c.committed(i, &last))
+        })
+        .await;
+        c.assert_agree(&[0, 1, 3]);
     });
 }

@@ -298,19 +298,30 @@ where
         // simulation must replay the same way from the same seed.
         let since = runtime.current();
         let waited = |now: std::time::SystemTime| now.duration_since(since).unwrap_or_default();
-        let limit = self.cfg.empty_block_interval.unwrap_or(self.cfg.idle_wait);
+        // A scheduled validator-set change takes effect at the epoch's last block: the chain
+        // must reach it even with nothing to carry, so empty blocks are due.
+        let set_change_due = self
+            .node
+            .chain
+            .consensus_params()
+            .is_ok_and(|p| p.pending.is_some());
+        let allow_empty = self.cfg.empty_block_interval.is_some() || set_change_due;
+        let limit = if set_change_due {
+            Duration::ZERO
+        } else {
+            self.cfg.empty_block_interval.unwrap_or(self.cfg.idle_wait)
+        };
         while self.node.mempool_is_empty() && waited(runtime.current()) < limit {
             if self.node.stopping() {
                 return None;
             }
             runtime.sleep(Duration::from_millis(2)).await;
         }
-        if self.node.mempool_is_empty() && self.cfg.empty_block_interval.is_none() {
+        if self.node.mempool_is_empty() && !allow_empty {
             return None;
         }
         let max = self.cfg.max_block_txs;
         let proposer = account(&context.leader);
-        let allow_empty = self.cfg.empty_block_interval.is_some();
         let built = loop {
             let now = now_ms(&runtime);
             let node = Arc::clone(&self.node);
@@ -499,11 +510,13 @@ impl commonware_consensus::Reporter for Finalized {
 /// The one commit path: each finalized block is executed (or taken from the proposals already
 /// executed), committed with its certificate, announced, and only then acknowledged to marshal.
 /// A redelivered height is acknowledged without a second commit.
+///
+/// Each committed last block of an epoch is sent on `boundaries`, for the next epoch's engine.
 pub(crate) fn start_committer<E>(
     runtime: E,
     app: ChainApp,
     marshal: Mailbox<Scheme, Standard<ConsensusBlock>>,
-    namespace_validators: Vec<PublicKey>,
+    boundaries: mpsc::UnboundedSender<u64>,
 ) -> Finalized
 where
     E: Clock + Spawner + Metrics + Send + Sync + 'static,
@@ -513,17 +526,17 @@ where
         while let Some((block, ack)) = rx.next().await {
             let height = block.height().get();
             let block_hash = hash(&block.digest());
-            match commit_one(
-                &runtime,
-                &app,
-                &marshal,
-                &namespace_validators,
-                block,
-                height,
-            )
-            .await
-            {
-                Ok(()) => ack.acknowledge(),
+            match commit_one(&runtime, &app, &marshal, block, height).await {
+                Ok(()) => {
+                    ack.acknowledge();
+                    let ends_epoch =
+                        app.node.chain.consensus_params().is_ok_and(|p| {
+                            weft_execution::is_last_in_epoch(height, p.epoch_length)
+                        });
+                    if ends_epoch {
+                        let _ = boundaries.unbounded_send(height);
+                    }
+                }
                 Err(e) => {
                     // Without the ack marshal stops delivering: the node halts rather than
                     // continue past a block it could not commit.
@@ -541,7 +554,6 @@ async fn commit_one<E>(
     runtime: &E,
     app: &ChainApp,
     marshal: &Mailbox<Scheme, Standard<ConsensusBlock>>,
-    validators: &[PublicKey],
     block: Digested<ConsensusBlock>,
     height: u64,
 ) -> Result<(), ChainError>
@@ -569,7 +581,17 @@ where
     let certificate = marshal.get_finalization(Height::new(height)).await;
     let finalization = match certificate {
         Some(c) => {
-            Some(to_finalization(&c, height, validators).map_err(ChainError::InvalidFinalization)?)
+            // Signed by the set in force after the parent (the committed head): the bitmap
+            // indexes it in the engine's order.
+            let validators: Vec<PublicKey> = super::ordered_set(&chain.validators()?)
+                .map_err(ChainError::InvalidFinalization)?
+                .iter()
+                .cloned()
+                .collect();
+            Some(
+                to_finalization(&c, height, &validators)
+                    .map_err(ChainError::InvalidFinalization)?,
+            )
         }
         None => {
             // Final through a descendant's certificate only; the header chain proves it.

@@ -55,7 +55,8 @@ struct State {
 /// Shared sink of consensus activity. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Evidence {
-    participants: Arc<Vec<PublicKey>>,
+    /// The current epoch's set in the engine's order: a fault names its signer by index.
+    participants: Arc<Mutex<Vec<PublicKey>>>,
     state: Arc<Mutex<State>>,
     file: Option<Arc<PathBuf>>,
     /// When each view was first seen, for the view → finalization latency.
@@ -82,7 +83,7 @@ impl Evidence {
             }
         }
         Self {
-            participants: Arc::new(participants),
+            participants: Arc::new(Mutex::new(participants)),
             state: Arc::new(Mutex::new(State {
                 faults,
                 ..State::default()
@@ -90,6 +91,17 @@ impl Evidence {
             file: file.map(Arc::new),
             view_started: Arc::default(),
         }
+    }
+
+    /// The set whose indices faults from now on refer to (at each epoch's start).
+    /// Views restart at each epoch, so view bookkeeping restarts too.
+    pub fn set_participants(&self, participants: Vec<PublicKey>) {
+        *lock(&self.participants) = participants;
+        let mut state = lock(&self.state);
+        state.finalized_view = 0;
+        state.current_view = 0;
+        state.nullified_views.clear();
+        lock(&self.view_started).clear();
     }
 
     /// Every fault recorded so far, oldest first.
@@ -126,7 +138,7 @@ impl Evidence {
     }
 
     fn signed_fault(&self, signer: u32, kind: &str, view: u64, proof: Vec<u8>) {
-        let Some(offender) = self.participants.get(signer as usize) else {
+        let Some(offender) = lock(&self.participants).get(signer as usize).cloned() else {
             return;
         };
         tracing::warn!(offender = %offender, kind, view, "validator misbehaviour detected");

@@ -10,13 +10,14 @@
 pub mod app;
 pub mod block;
 pub mod certificate;
+pub mod epoch;
 pub mod evidence;
 pub mod gossip;
 
 use std::{
     collections::BTreeMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    num::{NonZeroU16, NonZeroUsize},
+    num::{NonZeroU16, NonZeroU64, NonZeroUsize},
     path::PathBuf,
     sync::{Arc, Mutex},
     time::Duration,
@@ -25,19 +26,12 @@ use std::{
 use commonware_broadcast::buffered;
 use commonware_codec::DecodeExt as _;
 use commonware_consensus::{
-    Reporters,
     marshal::{self, Start, core::Actor, resolver::p2p as marshal_resolver, standard::Inline},
-    simplex::{
-        self,
-        config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy},
-        elector::RoundRobin,
-        scheme::reporter::AttributableReporter,
-    },
-    types::{Epoch, FixedEpocher, ViewDelta},
+    simplex,
+    types::{FixedEpocher, ViewDelta},
 };
 use commonware_cryptography::{
-    ChaCha20Poly1305, Digested, Digestible, Sha256, Signer as _,
-    certificate::{ConstantProvider, Verifier as _},
+    ChaCha20Poly1305, Digested, Digestible, Signer as _,
     ed25519::{PrivateKey, PublicKey},
     sha256::Digest,
 };
@@ -166,11 +160,48 @@ impl ConsensusConfig {
 #[derive(Debug, Clone)]
 pub struct ConsensusStatus {
     pub evidence: Evidence,
-    /// The validator set in the engine's order.
-    pub validators: Vec<AccountId>,
+    epoch: Arc<Mutex<EpochStatus>>,
     /// The engine's own metrics (p2p peers, votes, marshal), Prometheus text, refreshed
     /// every few seconds.
     pub engine_metrics: Arc<Mutex<String>>,
+}
+
+/// The epoch the engine runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EpochStatus {
+    pub epoch: u64,
+    /// The epoch's validator set in the engine's order (sorted keys).
+    pub validators: Vec<AccountId>,
+    /// Whether this node is in the set (votes) or only follows it.
+    pub voting: bool,
+}
+
+impl ConsensusStatus {
+    fn new(evidence: Evidence) -> Self {
+        Self {
+            evidence,
+            epoch: Arc::default(),
+            engine_metrics: Arc::default(),
+        }
+    }
+
+    /// The epoch the engine is in, its validators and whether this node votes in it.
+    pub fn epoch(&self) -> EpochStatus {
+        crate::node::lock(&self.epoch).clone()
+    }
+
+    /// The current epoch's validator set.
+    pub fn validators(&self) -> Vec<AccountId> {
+        crate::node::lock(&self.epoch).validators.clone()
+    }
+
+    pub(crate) fn enter_epoch(&self, epoch: u64, validators: Vec<AccountId>, voting: bool) {
+        *crate::node::lock(&self.epoch) = EpochStatus {
+            epoch,
+            validators,
+            voting,
+        };
+    }
 }
 
 /// Converts a Weft account into the engine's public key.
@@ -252,26 +283,24 @@ where
         partition_prefix: prefix,
     } = params;
     cfg.check().map_err(bad)?;
-    let set = ordered_set(&inner.chain.validators()?).map_err(bad)?;
-    let ordered: Vec<PublicKey> = set.iter().cloned().collect();
     let evidence_file = inner.data_dir().join("consensus").join("evidence.jsonl");
     if let Some(parent) = evidence_file.parent() {
         std::fs::create_dir_all(parent).map_err(|e| bad(e.to_string()))?;
     }
-    let evidence = Evidence::new(ordered.clone(), Some(evidence_file));
-    let status = ConsensusStatus {
-        evidence: evidence.clone(),
-        validators: ordered.iter().map(account_of).collect(),
-        engine_metrics: Arc::default(),
-    };
+    let evidence = Evidence::new(Vec::new(), Some(evidence_file));
+    let status = ConsensusStatus::new(evidence.clone());
     let genesis = inner
         .chain
         .store()
         .block(0)?
         .ok_or_else(|| ChainError::Genesis("no genesis block".into()))?;
     let namespace = weft_crypto::consensus_namespace(inner.chain.chain_id());
-    let scheme = Scheme::signer(&namespace, set.clone(), signer.clone())
-        .ok_or_else(|| bad("this node's key is not in the validator set".into()))?;
+    let epoch_length = inner.chain.consensus_params()?.epoch_length;
+    let epocher = FixedEpocher::new(
+        NonZeroU64::new(epoch_length)
+            .filter(|l| l.get() > 1)
+            .ok_or_else(|| bad(format!("epoch length {epoch_length} must exceed one")))?,
+    );
     let block_cfg = BlockCfg::default();
     let genesis_block = ConsensusBlock::new(genesis);
     let genesis_digest = genesis_block.digest();
@@ -331,9 +360,12 @@ where
             }
         }};
     }
+    // Every epoch's certificates share one archive, so its bound is the largest set any epoch
+    // may have.
+    let max_signers = weft_types::limits::MAX_VALIDATORS;
     let finalizations = immutable::Archive::init(
         ctx.child("finalizations_by_height"),
-        archive_cfg!("finalizations", scheme.certificate_codec_config()),
+        archive_cfg!("finalizations", max_signers),
     )
     .await
     .map_err(|e| bad(format!("finalizations archive: {e}")))?;
@@ -343,13 +375,14 @@ where
     )
     .await
     .map_err(|e| bad(format!("blocks archive: {e}")))?;
+    let schemes = epoch::EpochSchemes::default();
     let (actor, marshal_mailbox, _floor) = Actor::init(
         ctx.child("marshal"),
         finalizations,
         finalized_blocks,
         marshal::Config {
-            provider: ConstantProvider::new(scheme.clone()),
-            epocher: FixedEpocher::new(NZU64!(u64::MAX)),
+            provider: schemes.clone(),
+            epocher: epocher.clone(),
             start: Start::Genesis(Digested::precomputed(genesis_block, genesis_digest)),
             partition_prefix: format!("{prefix}marshal"),
             mailbox_size: mailbox,
@@ -373,13 +406,13 @@ where
         cfg: cfg.app,
         evidence: evidence.clone(),
     };
+    let (boundaries_tx, boundaries) = futures::channel::mpsc::unbounded();
     let finalized = start_committer(
         ctx.child("committer"),
         app.clone(),
         marshal_mailbox.clone(),
-        ordered.clone(),
+        boundaries_tx,
     );
-    actor.start(finalized, buffer, resolver);
 
     let (outbox_tx, outbox_rx) = futures::channel::mpsc::unbounded();
     inner.set_gossip(outbox_tx);
@@ -391,58 +424,34 @@ where
         Arc::clone(inner),
     );
 
-    let wrapper = Inline::new(
-        ctx.child("inline"),
-        app,
-        marshal_mailbox,
-        FixedEpocher::new(NZU64!(u64::MAX)),
-    );
-    let attributable = AttributableReporter::new(
-        ctx.child("evidence"),
-        scheme.clone(),
+    let wrapper = Inline::new(ctx.child("inline"), app, marshal_mailbox.clone(), epocher);
+    let orchestrator = epoch::Orchestrator {
+        ctx: ctx.child("epochs"),
+        node: Arc::clone(inner),
+        signer,
+        namespace,
+        schemes,
+        marshal: marshal_mailbox,
+        wrapper,
+        blocker,
         evidence,
-        Sequential,
-        true,
-    );
-    let reporter = Reporters::from((wrapper.clone(), attributable));
-    let t = cfg.timing;
-    let engine = simplex::Engine::new(
-        ctx.child("simplex"),
-        simplex::config::Config {
-            scheme,
-            elector: RoundRobin::<Sha256>::default(),
-            blocker,
-            automaton: wrapper.clone(),
-            relay: wrapper,
-            reporter,
-            strategy: Sequential,
-            partition: format!("{prefix}simplex-epoch0"),
-            mailbox_size: mailbox,
-            epoch: Epoch::zero(),
-            floor: Floor::Genesis(genesis_digest),
-            replay_buffer: NZUsize!(1024 * 1024),
-            write_buffer: NZUsize!(1024 * 1024),
-            page_cache,
-            leader_timeout: t.leader_timeout,
-            certification_timeout: t.certification_timeout,
-            timeout_retry: t.timeout_retry,
-            view_retention: ViewDelta::new(cfg.view_retention),
-            skip: SkipPolicy::Enabled {
-                timeout: t.skip_timeout,
-                budget: SkipBudget::Participants,
-            },
-            fetch_timeout: NZDuration!(t.fetch_timeout),
-            fetch_retry_delay: Duration::from_millis(100),
-            forward: ForwardPolicy::SilentVoters,
-            track_historical_votes: true,
-        },
-    );
-    let handle = engine.start(
-        channels.votes,
-        channels.certificates,
-        channels.simplex_resolver,
-    );
-    tracing::info!(validators = ordered.len(), "consensus engine started");
+        status: status.clone(),
+        timing: cfg.timing,
+        view_retention: cfg.view_retention,
+        partition_prefix: prefix,
+        page_cache,
+        boundaries,
+    };
+    orchestrator.register_current()?;
+    actor.start(finalized, buffer, resolver);
+    let handle = ctx.child("orchestrator").spawn(move |_| {
+        orchestrator.run(
+            channels.votes,
+            channels.certificates,
+            channels.simplex_resolver,
+        )
+    });
+    tracing::info!(epoch_length, "consensus engine started");
     Ok((handle, status))
 }
 
@@ -458,22 +467,25 @@ pub(crate) fn spawn(
     cfg.check().map_err(bad)?;
     let signer = private_key_of(key).map_err(bad)?;
     let inner = Arc::clone(node.inner());
-    let set = ordered_set(&inner.chain.validators()?).map_err(bad)?;
+    // Every configured peer is tracked, validator of the current set or not: a validator
+    // added later, or one removed, still syncs blocks and certificates from the others.
     let me = key.account();
-    let mut addresses = Vec::with_capacity(set.len());
-    for pk in set.iter() {
-        let account = account_of(pk);
-        let addr = if account == me {
-            cfg.listen
-        } else {
-            *cfg.peers
-                .get(&account)
-                .ok_or_else(|| bad(format!("no peer address for validator {account}")))?
-        };
-        addresses.push((pk.clone(), Address::from(addr)));
+    let current = inner.chain.validators()?;
+    if let Some(missing) = current
+        .iter()
+        .find(|v| **v != me && !cfg.peers.contains_key(v))
+    {
+        return Err(bad(format!("no peer address for validator {missing}")));
     }
-    let peer_map = Map::try_from(addresses).map_err(|_| bad("duplicate validator".into()))?;
-    let n = u32::try_from(set.len()).unwrap_or(u32::MAX);
+    let mut addresses = vec![(public_key(&me).map_err(bad)?, Address::from(cfg.listen))];
+    for (account, addr) in &cfg.peers {
+        if *account != me {
+            addresses.push((public_key(account).map_err(bad)?, Address::from(*addr)));
+        }
+    }
+    let tracked = addresses.len();
+    let peer_map = Map::try_from(addresses).map_err(|_| bad("duplicate peer".into()))?;
+    let n = u32::try_from(weft_types::limits::MAX_VALIDATORS).unwrap_or(u32::MAX);
     let p2p_namespace = [
         b"weft-p2p/".as_slice(),
         inner.chain.chain_id().as_str().as_bytes(),
@@ -503,7 +515,7 @@ pub(crate) fn spawn(
                     handshake,
                     &p2p_namespace,
                     cfg.listen,
-                    NZUsize!(set.len().max(1)),
+                    NonZeroUsize::new(tracked).unwrap_or(NZUsize!(1)),
                     max_message_size(n, &BlockCfg::default()),
                     NZUsize!(MAILBOX),
                 );
