@@ -7,18 +7,15 @@
 //! is what [`rust_agrees_with_every_pinned_vector`] checks, so Rust and JavaScript answer to the
 //! same expectations: valid bundles verify, and each tampered one fails at its named step.
 
-use std::collections::BTreeMap;
+mod support;
 
-use jmt::{
-    JellyfishMerkleIterator, JellyfishMerkleTree, KeyHash, OwnedValue, Version,
-    storage::{LeafNode, Node, NodeKey, TreeReader},
-};
+use support::MemTree;
+
 use serde_json::{Value, json};
 use weft_crypto::{
-    BundleError, Keypair, ProofBundle, RecordProof, SignatureError, StateHasher, StateProof,
-    TrustAnchor, block_hash, finalize_message, is_valid_public_key, merkle_proof, merkle_root,
-    receipt_hash, sign_request, sign_transaction, state_key_hash, tx_hash, validator_set_hash,
-    verify_bundle, verify_request,
+    BundleError, Keypair, ProofBundle, RecordProof, SignatureError, TrustAnchor, block_hash,
+    finalize_message, is_valid_public_key, merkle_proof, merkle_root, receipt_hash, sign_request,
+    sign_transaction, tx_hash, validator_set_hash, verify_bundle, verify_request,
 };
 use weft_types::{
     AccountId, Amount, BlockHeader, ErrorCode, Event, Finalization, Hash, Mint, Name, Operation,
@@ -58,73 +55,6 @@ const SMALL_ORDER_KEYS: [&str; 14] = [
     "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
 ];
-
-// ---- an in-memory Jellyfish Merkle tree, for real state proofs --------------------------
-
-// jmt's storage traits speak `anyhow::Result`, and anyhow is no dependency of this crate; the
-// error type is taken from a jmt API that returns it instead of being named.
-trait ResultParts {
-    type Err;
-}
-impl<T, E> ResultParts for Result<T, E> {
-    type Err = E;
-}
-type JmtError = <<JellyfishMerkleIterator<MemTree> as Iterator>::Item as ResultParts>::Err;
-
-#[derive(Default)]
-struct MemTree {
-    nodes: BTreeMap<NodeKey, Node>,
-    values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
-}
-
-impl TreeReader for MemTree {
-    fn get_node_option(&self, key: &NodeKey) -> Result<Option<Node>, JmtError> {
-        Ok(self.nodes.get(key).cloned())
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key: KeyHash,
-    ) -> Result<Option<OwnedValue>, JmtError> {
-        Ok(self
-            .values
-            .range((key, 0)..=(key, max_version))
-            .next_back()
-            .and_then(|(_, v)| v.clone()))
-    }
-
-    fn get_rightmost_leaf(&self) -> Result<Option<(NodeKey, LeafNode)>, JmtError> {
-        Ok(None)
-    }
-}
-
-impl MemTree {
-    /// Writes one version (`None` deletes) and returns its root.
-    fn commit(&mut self, version: Version, writes: &[(String, Option<Vec<u8>>)]) -> Hash {
-        let set: BTreeMap<KeyHash, Option<Vec<u8>>> = writes
-            .iter()
-            .map(|(k, v)| (state_key_hash(k.as_bytes()), v.clone()))
-            .collect();
-        let (root, batch) = JellyfishMerkleTree::<_, StateHasher>::new(&*self)
-            .put_value_set(set, version)
-            .unwrap();
-        for (key, node) in batch.node_batch.nodes() {
-            self.nodes.insert(key.clone(), node.clone());
-        }
-        for ((v, key), value) in batch.node_batch.values() {
-            self.values.insert((*key, *v), value.clone());
-        }
-        Hash(root.0)
-    }
-
-    fn prove(&self, key: &str, version: Version) -> (Option<Vec<u8>>, StateProof) {
-        let (value, proof) = JellyfishMerkleTree::<_, StateHasher>::new(self)
-            .get_with_proof(state_key_hash(key.as_bytes()), version)
-            .unwrap();
-        (value, StateProof(proof))
-    }
-}
 
 // ---- one finalized block with state and transactions ----------------------------------
 
@@ -343,6 +273,7 @@ impl World {
                 value: value.map(hex::encode),
                 proof: hex::encode(proof.to_bytes()),
             },
+            handoffs: Vec::new(),
         }
     }
 
@@ -362,6 +293,7 @@ impl World {
                 receipt_proof: merkle_proof(&receipt_hashes, index).unwrap(),
                 tx_bytes: Some(hex::encode(encode(&self.txs[index].tx))),
             },
+            handoffs: Vec::new(),
         }
     }
 
@@ -1179,7 +1111,14 @@ fn web_vectors_are_pinned() {
 fn step_of(err: &BundleError) -> &'static str {
     match err {
         BundleError::WrongChain { .. } => "chain",
-        BundleError::UntrustedValidatorSet => "validator set",
+        BundleError::UntrustedValidatorSet
+        | BundleError::HandoffOutOfOrder { .. }
+        | BundleError::HandoffWrongChain { .. }
+        | BundleError::HandoffUntrustedSet { .. }
+        | BundleError::HandoffHeightMismatch { .. }
+        | BundleError::HandoffFinalization { .. }
+        | BundleError::InvalidHandoffSet { .. }
+        | BundleError::HandoffProofFailed { .. } => "validator set",
         BundleError::HeightMismatch { .. } => "height",
         BundleError::Finalization(SignatureError::WrongBlock { .. }) => "block hash",
         BundleError::Finalization(_) => "finalization quorum",
