@@ -2,7 +2,10 @@
 // `verify_bundle` in crates/weft-crypto/src/bundle.rs, with WebCrypto's Ed25519 and SHA-256.
 // Given only the chain id and the validator set one trusts (from the genesis file), a bundle
 // shows that a state value (or its absence) or a transaction and its receipt are in a block
-// that more than two thirds of those validators finalized.
+// that more than two thirds of those validators finalized -- or, after the set changed by
+// governance, more than two thirds of the set in force then, reached from the trusted one
+// through the bundle's handoffs: each a block finalized by the set before it whose state
+// (`meta/validators`) names the next set. Walking them is part of the "validator set" step.
 //
 // The byte formats rebuilt here (block header, validator set, receipt, the consensus engine's
 // finalize message, Merkle and Jellyfish proofs) are pinned by fixtures/web-vectors.json, which
@@ -77,6 +80,10 @@ export function encodeErrorCode(name) {
 
 // weft_types::limits::MAX_BLOCK_TXS; weft-crypto's MerkleProof::verify refuses larger trees.
 const MAX_BLOCK_TXS = 20_000;
+// weft_types::limits::MAX_VALIDATORS: a handoff naming a larger set is refused.
+const MAX_VALIDATORS = 128;
+/** The state key holding the set in force after a block (weft-crypto's VALIDATORS_STATE_KEY). */
+export const VALIDATORS_STATE_KEY = "meta/validators";
 // StateProof::from_bytes: 256 levels of 32-byte siblings plus the leaf is the largest honest proof.
 const MAX_STATE_PROOF_BYTES = 257 * 33 + 128;
 const FINALIZE_SUFFIX = utf8("_FINALIZE");
@@ -88,8 +95,17 @@ const NAME = /^[a-z0-9._-]{1,64}$/;
 
 class Malformed extends Error {}
 
-/** A failed step: carries the step's detail to the result. */
-class StepFailure extends Error {}
+/**
+ * A failed step: carries the step's detail to the result, and for the "validator set" step
+ * which of its checks failed (`reason`: "header", or e.g. "proof at 4" for a handoff; the
+ * shared vectors pin it as Rust's BundleError variant).
+ */
+class StepFailure extends Error {
+  constructor(message, reason) {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 // ---- parsing: what serde accepts in Rust, as plain values with bytes decoded -------------
 
@@ -163,37 +179,51 @@ function text(v, what) {
   return v;
 }
 
-function parseHeader(h) {
-  object(h, "header");
+function parseHeader(h, at = "header") {
+  object(h, at);
   return {
-    chainId: name(h.chain_id, "header.chain_id"),
-    height: u64(h.height, "header.height"),
-    parent: id(h.parent, 32, "header.parent"),
-    timestampMs: u64(h.timestamp_ms, "header.timestamp_ms"),
-    proposer: id(h.proposer, 32, "header.proposer"),
-    txCount: u32(h.tx_count, "header.tx_count"),
-    txRoot: id(h.tx_root, 32, "header.tx_root"),
-    stateRoot: id(h.state_root, 32, "header.state_root"),
-    receiptsRoot: id(h.receipts_root, 32, "header.receipts_root"),
-    validatorSetHash: id(h.validator_set_hash, 32, "header.validator_set_hash"),
+    chainId: name(h.chain_id, `${at}.chain_id`),
+    height: u64(h.height, `${at}.height`),
+    parent: id(h.parent, 32, `${at}.parent`),
+    timestampMs: u64(h.timestamp_ms, `${at}.timestamp_ms`),
+    proposer: id(h.proposer, 32, `${at}.proposer`),
+    txCount: u32(h.tx_count, `${at}.tx_count`),
+    txRoot: id(h.tx_root, 32, `${at}.tx_root`),
+    stateRoot: id(h.state_root, 32, `${at}.state_root`),
+    receiptsRoot: id(h.receipts_root, 32, `${at}.receipts_root`),
+    validatorSetHash: id(h.validator_set_hash, 32, `${at}.validator_set_hash`),
   };
 }
 
-function parseFinalization(f) {
-  object(f, "finalization");
+function parseFinalization(f, at = "finalization") {
+  object(f, at);
   return {
-    height: u64(f.height, "finalization.height"),
-    blockHash: id(f.block_hash, 32, "finalization.block_hash"),
-    epoch: u64(f.epoch, "finalization.epoch"),
-    view: u64(f.view, "finalization.view"),
-    parentView: u64(f.parent_view, "finalization.parent_view"),
-    signatures: array(f.signatures, "finalization.signatures").map((s, i) => {
-      object(s, `finalization.signatures[${i}]`);
+    height: u64(f.height, `${at}.height`),
+    blockHash: id(f.block_hash, 32, `${at}.block_hash`),
+    epoch: u64(f.epoch, `${at}.epoch`),
+    view: u64(f.view, `${at}.view`),
+    parentView: u64(f.parent_view, `${at}.parent_view`),
+    signatures: array(f.signatures, `${at}.signatures`).map((s, i) => {
+      object(s, `${at}.signatures[${i}]`);
       return {
-        validator: id(s.validator, 32, `finalization.signatures[${i}].validator`),
-        signature: id(s.signature, 64, `finalization.signatures[${i}].signature`),
+        validator: id(s.validator, 32, `${at}.signatures[${i}].validator`),
+        signature: id(s.signature, 64, `${at}.signatures[${i}].signature`),
       };
     }),
+  };
+}
+
+/** A SetHandoff: a finalized block whose state names the next validator set. */
+function parseHandoff(h, i) {
+  const at = `handoffs[${i}]`;
+  object(h, at);
+  return {
+    header: parseHeader(h.header, `${at}.header`),
+    finalization: parseFinalization(h.finalization, `${at}.finalization`),
+    validators: array(h.validators, `${at}.validators`).map((v, j) =>
+      id(v, 32, `${at}.validators[${j}]`),
+    ),
+    proof: string(h.proof, `${at}.proof`),
   };
 }
 
@@ -303,6 +333,8 @@ function parseBundle(input) {
     header: parseHeader(b.header),
     finalization: parseFinalization(b.finalization),
     record: parseRecord(b.proof),
+    // Absent from bundles made before the set could change (serde's default); null is not a list.
+    handoffs: b.handoffs === undefined ? [] : array(b.handoffs, "handoffs").map(parseHandoff),
   };
 }
 
@@ -432,6 +464,31 @@ export function finalizeMessage(chainId, epoch, view, parentView, blockHash) {
 /** Smallest number of signatures that is more than two thirds of `n` (Rust `quorum`). */
 export function quorum(n) {
   return n - Math.floor(Math.max(n - 1, 0) / 3);
+}
+
+/**
+ * Counts the distinct members of `validators` whose finalize vote for `blockHash` (at the
+ * round `finalization` names, on `chainId`) verifies, as Rust `verify_finalization` does.
+ * Unknown, repeated or invalid signatures do not count.
+ */
+async function countFinalizeVotes(finalization, chainId, blockHash, validators) {
+  const set = new Set(validatorSet(validators));
+  const needed = quorum(set.size);
+  const message = finalizeMessage(
+    chainId,
+    finalization.epoch,
+    finalization.view,
+    finalization.parentView,
+    blockHash,
+  );
+  const counted = new Set();
+  for (const sig of finalization.signatures) {
+    const v = bytesToHex(sig.validator);
+    if (set.has(v) && !counted.has(v) && (await verifyEd25519(sig.validator, message, sig.signature))) {
+      counted.add(v);
+    }
+  }
+  return { counted: counted.size, needed, size: set.size, ok: needed > 0 && counted.size >= needed };
 }
 
 // ---- Merkle proofs ------------------------------------------------------------------------
@@ -632,6 +689,83 @@ async function checkTransactionRecord(record, header) {
   };
 }
 
+// ---- validator-set changes ----------------------------------------------------------------
+
+function compareBytes(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Rust `follow_handoffs`: from the trusted set, each handoff (oldest first) must be above the
+ * previous one and below the bundle's block, on the trusted chain, name the set in force and
+ * be finalized by it, and prove (under its state root) the well-formed set that comes next.
+ * Returns the set in force at the bundle's block.
+ */
+async function followHandoffs(handoffs, height, trusted) {
+  let current = trusted.validators;
+  let previous = null;
+  for (const h of handoffs) {
+    const at = h.header.height;
+    const where = `the validator-set change at height ${at}`;
+    if ((previous !== null && at <= previous) || at >= height) {
+      throw new StepFailure(`${where} is not above the previous one and below the bundle's block`, `order at ${at}`);
+    }
+    previous = at;
+    if (h.header.chainId !== trusted.chainId) {
+      throw new StepFailure(`${where} is for chain ${h.header.chainId}`, `chain at ${at}`);
+    }
+    if (!bytesEqual(h.header.validatorSetHash, await validatorSetHash(current))) {
+      throw new StepFailure(`${where} names a validator set other than the one in force`, `set at ${at}`);
+    }
+    if (h.finalization.height !== at) {
+      throw new StepFailure(`${where} has a finalization for height ${h.finalization.height}`, `height at ${at}`);
+    }
+    const blockHash = await sha256(encodeHeader(h.header));
+    if (!bytesEqual(h.finalization.blockHash, blockHash)) {
+      throw new StepFailure(
+        `${where}: the finalization is for block ${bytesToHex(h.finalization.blockHash)}, the header hashes to ${bytesToHex(blockHash)}`,
+        `block hash at ${at}`,
+      );
+    }
+    const votes = await countFinalizeVotes(h.finalization, h.header.chainId, blockHash, current);
+    if (!votes.ok) {
+      throw new StepFailure(
+        `${where}: finalization has ${votes.counted} valid signatures of the set in force, needs ${votes.needed}`,
+        `quorum at ${at}`,
+      );
+    }
+    const next = h.validators;
+    if (
+      next.length === 0 ||
+      next.length > MAX_VALIDATORS ||
+      !next.every((v, i) => i === 0 || compareBytes(next[i - 1], v) < 0)
+    ) {
+      throw new StepFailure(
+        `${where} names a set that is empty, unsorted, repeats a validator or is too large`,
+        `next set at ${at}`,
+      );
+    }
+    const failed = `${where}: the state proof does not show its validator set under the header's state root`;
+    let proof;
+    try {
+      proof = decodeStateProof(hexToBytes(h.proof));
+    } catch {
+      throw new StepFailure(failed, `proof at ${at}`);
+    }
+    const value = new BorshWriter().vec(next, (w, v) => w.fixed(v)).bytes();
+    try {
+      await verifyStateProof(proof, h.header.stateRoot, VALIDATORS_STATE_KEY, value);
+    } catch (e) {
+      throw new StepFailure(e instanceof StepFailure ? `${failed} (${e.message})` : failed, `proof at ${at}`);
+    }
+    current = next;
+  }
+  return current;
+}
+
 // ---- the bundle ---------------------------------------------------------------------------
 
 /**
@@ -642,7 +776,7 @@ async function checkTransactionRecord(record, header) {
  * @param {{chainId: string, validators: string[]}} anchor the trusted chain id and validators
  * @returns {Promise<{ok: boolean, height?: number, blockHash?: string, timestampMs?: number,
  *   reference?: string, record?: object, error?: string,
- *   steps: {name: string, ok: boolean, detail?: string}[]}>}
+ *   steps: {name: string, ok: boolean, detail?: string, reason?: string}[]}>}
  */
 export async function verifyBundle(bundle, anchor) {
   const steps = [];
@@ -657,7 +791,7 @@ export async function verifyBundle(bundle, anchor) {
   } catch (e) {
     return { ok: false, error: `malformed trust anchor: ${e.message}`, steps };
   }
-  const { header, finalization, record } = b;
+  const { header, finalization, record, handoffs } = b;
   let result;
   const step = async (stepName, check) => {
     try {
@@ -666,13 +800,16 @@ export async function verifyBundle(bundle, anchor) {
       return true;
     } catch (e) {
       const detail = e instanceof StepFailure ? e.message : `unexpected failure: ${e && e.message}`;
-      steps.push({ name: stepName, ok: false, detail });
+      const failed = { name: stepName, ok: false, detail };
+      if (e instanceof StepFailure && e.reason !== undefined) failed.reason = e.reason;
+      steps.push(failed);
       result = { ok: false, error: `${stepName}: ${detail}`, steps };
       return false;
     }
   };
   let blockHash;
   let recordSummary;
+  let validators;
   const passed =
     (await step("chain", () => {
       if (header.chainId !== trusted.chainId) {
@@ -681,10 +818,22 @@ export async function verifyBundle(bundle, anchor) {
       return header.chainId;
     })) &&
     (await step("validator set", async () => {
-      if (!bytesEqual(header.validatorSetHash, await validatorSetHash(trusted.validators))) {
-        throw new StepFailure("the header names a validator set other than the trusted one");
+      validators = await followHandoffs(handoffs, header.height, trusted);
+      if (!bytesEqual(header.validatorSetHash, await validatorSetHash(validators))) {
+        throw new StepFailure(
+          handoffs.length === 0
+            ? "the header names a validator set other than the trusted one"
+            : "the header names a validator set other than the one its validator-set changes reach",
+          "header",
+        );
       }
-      return `${validatorSet(trusted.validators).length} trusted validators`;
+      const size = validatorSet(validators).length;
+      if (handoffs.length === 0) return `${size} trusted validators`;
+      const heights = handoffs.map((h) => h.header.height).join(", ");
+      return (
+        `${size} validators, reached from the ${validatorSet(trusted.validators).length} trusted ones ` +
+        `through ${handoffs.length} validator-set change${handoffs.length === 1 ? "" : "s"} (after block${handoffs.length === 1 ? "" : "s"} ${heights})`
+      );
     })) &&
     (await step("height", () => {
       if (finalization.height !== header.height) {
@@ -702,28 +851,14 @@ export async function verifyBundle(bundle, anchor) {
       return bytesToHex(blockHash);
     })) &&
     (await step("finalization quorum", async () => {
-      const set = new Set(validatorSet(trusted.validators));
-      const needed = quorum(set.size);
-      // The header's chain id is the trusted one (the "chain" step checked it).
-      const message = finalizeMessage(
-        header.chainId,
-        finalization.epoch,
-        finalization.view,
-        finalization.parentView,
-        blockHash,
-      );
-      const counted = new Set();
-      for (const sig of finalization.signatures) {
-        const v = bytesToHex(sig.validator);
-        if (set.has(v) && !counted.has(v) && (await verifyEd25519(sig.validator, message, sig.signature))) {
-          counted.add(v);
-        }
-      }
-      if (needed === 0 || counted.size < needed) {
-        throw new StepFailure(`finalization has ${counted.size} valid validator signatures, needs ${needed}`);
+      // The header's chain id is the trusted one (the "chain" step checked it), and
+      // `validators` the set in force at its height (the "validator set" step).
+      const votes = await countFinalizeVotes(finalization, header.chainId, blockHash, validators);
+      if (!votes.ok) {
+        throw new StepFailure(`finalization has ${votes.counted} valid validator signatures, needs ${votes.needed}`);
       }
       return (
-        `${counted.size} of ${set.size} validators signed (needs ${needed}), ` +
+        `${votes.counted} of ${votes.size} validators signed (needs ${votes.needed}), ` +
         `epoch ${finalization.epoch} view ${finalization.view} (parent view ${finalization.parentView})`
       );
     })) &&

@@ -62,7 +62,12 @@ export async function runVectors(file) {
     }
   }
 
+  let acrossChanges = 0;
+  let handoffReasons = 0;
   for (const v of file.bundles) {
+    const handoffs = v.bundle && Array.isArray(v.bundle.handoffs) ? v.bundle.handoffs.length : 0;
+    if (v.expect.ok && handoffs > 0) acrossChanges++;
+    if (v.expect.reason !== undefined) handoffReasons++;
     let got;
     try {
       got = await verifyBundle(v.bundle, v.anchor);
@@ -91,11 +96,36 @@ export async function runVectors(file) {
         failed !== undefined &&
         failed.name === e.step &&
         failed === got.steps[got.steps.length - 1] &&
-        same(names, STEPS.slice(0, names.length));
+        same(names, STEPS.slice(0, names.length)) &&
+        // Which check of the step failed, where the vector pins it (validator-set changes).
+        (e.reason === undefined || failed.reason === e.reason);
     }
     expectThat(
       agrees,
       `bundle "${v.name}": expected ${JSON.stringify(e)}, got ${JSON.stringify({ ok: got.ok, error: got.error, height: got.height, blockHash: got.blockHash, steps: got.steps })}`,
+    );
+  }
+  expectThat(
+    acrossChanges >= 2 && handoffReasons >= 10,
+    `the file has ${acrossChanges} valid bundles across validator-set changes and ${handoffReasons} failing ones with a reason`,
+  );
+  // A valid bundle across changes, stripped of its handoffs, fails at the validator set; and
+  // the "validator set" step of a valid one says how the set was reached.
+  const across = file.bundles.find((v) => v.expect.ok && (v.bundle.handoffs ?? []).length > 0);
+  if (across) {
+    const stripped = { ...across.bundle };
+    delete stripped.handoffs;
+    const got = await verifyBundle(stripped, across.anchor);
+    const failed = got.steps.find((s) => !s.ok);
+    expectThat(
+      got.ok === false && failed?.name === "validator set" && failed?.reason === "header",
+      `bundle "${across.name}" without its handoffs: ${JSON.stringify(got)}`,
+    );
+    const ok = await verifyBundle(across.bundle, across.anchor);
+    const detail = ok.steps.find((s) => s.name === "validator set")?.detail ?? "";
+    expectThat(
+      ok.ok && detail.includes(`through ${across.bundle.handoffs.length} validator-set change`),
+      `bundle "${across.name}": validator set step says ${JSON.stringify(detail)}`,
     );
   }
 

@@ -20,7 +20,8 @@ mod translog;
 mod verify;
 
 pub use bundle::{
-    BundleError, ProofBundle, RecordProof, TrustAnchor, VerifiedRecord, verify_bundle,
+    BundleError, ProofBundle, RecordProof, SetHandoff, TrustAnchor, VALIDATORS_STATE_KEY,
+    VerifiedRecord, verify_bundle,
 };
 pub use hash::{
     block_hash, consensus_namespace, finalize_message, receipt_hash, sha256, tx_hash,

@@ -6,19 +6,18 @@
 //! `node web/test/vectors.mjs fixtures/web-vectors.json`. The pinned file, not a fresh build,
 //! is what [`rust_agrees_with_every_pinned_vector`] checks, so Rust and JavaScript answer to the
 //! same expectations: valid bundles verify, and each tampered one fails at its named step.
+//! Bundles across validator-set changes carry handoffs; their walk from the anchor is part of
+//! the "validator set" step.
 
-use std::collections::BTreeMap;
+mod support;
 
-use jmt::{
-    JellyfishMerkleIterator, JellyfishMerkleTree, KeyHash, OwnedValue, Version,
-    storage::{LeafNode, Node, NodeKey, TreeReader},
-};
+use support::{Governed, MemTree};
+
 use serde_json::{Value, json};
 use weft_crypto::{
-    BundleError, Keypair, ProofBundle, RecordProof, SignatureError, StateHasher, StateProof,
-    TrustAnchor, block_hash, finalize_message, is_valid_public_key, merkle_proof, merkle_root,
-    receipt_hash, sign_request, sign_transaction, state_key_hash, tx_hash, validator_set_hash,
-    verify_bundle, verify_request,
+    BundleError, Keypair, ProofBundle, RecordProof, SetHandoff, SignatureError, TrustAnchor,
+    block_hash, finalize_message, is_valid_public_key, merkle_proof, merkle_root, receipt_hash,
+    sign_request, sign_transaction, tx_hash, validator_set_hash, verify_bundle, verify_request,
 };
 use weft_types::{
     AccountId, Amount, BlockHeader, ErrorCode, Event, Finalization, Hash, Mint, Name, Operation,
@@ -58,73 +57,6 @@ const SMALL_ORDER_KEYS: [&str; 14] = [
     "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
 ];
-
-// ---- an in-memory Jellyfish Merkle tree, for real state proofs --------------------------
-
-// jmt's storage traits speak `anyhow::Result`, and anyhow is no dependency of this crate; the
-// error type is taken from a jmt API that returns it instead of being named.
-trait ResultParts {
-    type Err;
-}
-impl<T, E> ResultParts for Result<T, E> {
-    type Err = E;
-}
-type JmtError = <<JellyfishMerkleIterator<MemTree> as Iterator>::Item as ResultParts>::Err;
-
-#[derive(Default)]
-struct MemTree {
-    nodes: BTreeMap<NodeKey, Node>,
-    values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
-}
-
-impl TreeReader for MemTree {
-    fn get_node_option(&self, key: &NodeKey) -> Result<Option<Node>, JmtError> {
-        Ok(self.nodes.get(key).cloned())
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key: KeyHash,
-    ) -> Result<Option<OwnedValue>, JmtError> {
-        Ok(self
-            .values
-            .range((key, 0)..=(key, max_version))
-            .next_back()
-            .and_then(|(_, v)| v.clone()))
-    }
-
-    fn get_rightmost_leaf(&self) -> Result<Option<(NodeKey, LeafNode)>, JmtError> {
-        Ok(None)
-    }
-}
-
-impl MemTree {
-    /// Writes one version (`None` deletes) and returns its root.
-    fn commit(&mut self, version: Version, writes: &[(String, Option<Vec<u8>>)]) -> Hash {
-        let set: BTreeMap<KeyHash, Option<Vec<u8>>> = writes
-            .iter()
-            .map(|(k, v)| (state_key_hash(k.as_bytes()), v.clone()))
-            .collect();
-        let (root, batch) = JellyfishMerkleTree::<_, StateHasher>::new(&*self)
-            .put_value_set(set, version)
-            .unwrap();
-        for (key, node) in batch.node_batch.nodes() {
-            self.nodes.insert(key.clone(), node.clone());
-        }
-        for ((v, key), value) in batch.node_batch.values() {
-            self.values.insert((*key, *v), value.clone());
-        }
-        Hash(root.0)
-    }
-
-    fn prove(&self, key: &str, version: Version) -> (Option<Vec<u8>>, StateProof) {
-        let (value, proof) = JellyfishMerkleTree::<_, StateHasher>::new(self)
-            .get_with_proof(state_key_hash(key.as_bytes()), version)
-            .unwrap();
-        (value, StateProof(proof))
-    }
-}
 
 // ---- one finalized block with state and transactions ----------------------------------
 
@@ -343,6 +275,7 @@ impl World {
                 value: value.map(hex::encode),
                 proof: hex::encode(proof.to_bytes()),
             },
+            handoffs: Vec::new(),
         }
     }
 
@@ -362,6 +295,7 @@ impl World {
                 receipt_proof: merkle_proof(&receipt_hashes, index).unwrap(),
                 tx_bytes: Some(hex::encode(encode(&self.txs[index].tx))),
             },
+            handoffs: Vec::new(),
         }
     }
 
@@ -944,6 +878,8 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
         ),
     ]);
 
+    v.extend(handoff_vectors(&anchor));
+
     // Not bundles at all, for serde: the browser must refuse them without throwing.
     let good = serde_json::to_value(&present).unwrap();
     let without = |field: &str| {
@@ -956,6 +892,12 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
         *b.pointer_mut(pointer).unwrap() = value;
         b
     };
+    let with_handoffs = |b: &Value, handoffs: Value| {
+        let mut b = b.clone();
+        b["handoffs"] = handoffs;
+        b
+    };
+    let governed_json = serde_json::to_value(governed().bundle(support::TIP)).unwrap();
     v.extend([
         malformed("malformed: not an object", json!("weft://x"), &anchor),
         malformed("malformed: null", Value::Null, &anchor),
@@ -1030,6 +972,55 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
             &anchor,
         ),
         malformed(
+            "malformed: handoffs not a list",
+            with_handoffs(&good, json!({})),
+            &anchor,
+        ),
+        malformed(
+            "malformed: handoffs null",
+            with_handoffs(&good, Value::Null),
+            &anchor,
+        ),
+        malformed(
+            "malformed: a handoff without validators",
+            {
+                let mut b = governed_json.clone();
+                b["handoffs"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("validators");
+                b
+            },
+            &anchor,
+        ),
+        malformed(
+            "malformed: a handoff validator not hex",
+            {
+                let mut b = governed_json.clone();
+                b["handoffs"][1]["validators"][0] = json!("zz".repeat(32));
+                b
+            },
+            &anchor,
+        ),
+        malformed(
+            "malformed: a handoff without a header",
+            {
+                let mut b = governed_json.clone();
+                b["handoffs"][0].as_object_mut().unwrap().remove("header");
+                b
+            },
+            &anchor,
+        ),
+        malformed(
+            "malformed: a handoff proof not a string",
+            {
+                let mut b = governed_json.clone();
+                b["handoffs"][0]["proof"] = json!(17);
+                b
+            },
+            &anchor,
+        ),
+        malformed(
             "malformed: tx index negative",
             {
                 let mut b = serde_json::to_value(&tx_ok).unwrap();
@@ -1040,6 +1031,205 @@ fn bundle_vectors(w: &World) -> Vec<Value> {
         ),
     ]);
     v
+}
+
+// ---- validator-set changes ----------------------------------------------------------------
+
+/// The vectors' chain after governance changed its set twice: the genesis set (the anchor)
+/// hands off after block 2 to a set it overlaps, which hands off after block 4 to a third.
+fn governed() -> Governed {
+    Governed::new(
+        "web-vectors",
+        [&[11, 12, 13, 14], &[13, 14, 31, 32, 33], &[41, 42, 43]],
+    )
+}
+
+fn handoff_vectors(anchor: &Value) -> Vec<Value> {
+    let g = governed();
+    let full = g.bundle(support::TIP);
+    let edit = |index: usize, change: &dyn Fn(&mut SetHandoff)| {
+        tampered(&full, |b| change(&mut b.handoffs[index]))
+    };
+    // Every handoff failure is in the "validator set" step; `reason` pins which check failed.
+    let fails = |label: &str, reason: &str, bundle: ProofBundle| {
+        let mut v = fails_at(
+            &format!("handoffs: {label}"),
+            "validator set",
+            bundle,
+            anchor,
+        );
+        v["expect"]["reason"] = json!(reason);
+        v
+    };
+    let retired = support::accounts(&g.sets[0]);
+    vec![
+        valid("handoffs: one validator-set change", &g.bundle(3), anchor),
+        valid("handoffs: two validator-set changes", &full, anchor),
+        valid(
+            "handoffs: a block right after a change",
+            &g.bundle(support::CHANGES[1] + 1),
+            anchor,
+        ),
+        fails(
+            "none, the header names a later set",
+            "header",
+            tampered(&full, |b| b.handoffs.clear()),
+        ),
+        fails(
+            "the second change left out",
+            "header",
+            tampered(&full, |b| {
+                b.handoffs.pop();
+            }),
+        ),
+        fails(
+            "the first change left out",
+            "set at 4",
+            tampered(&full, |b| {
+                b.handoffs.remove(0);
+            }),
+        ),
+        fails(
+            "out of order",
+            "set at 4",
+            tampered(&full, |b| b.handoffs.reverse()),
+        ),
+        fails(
+            "one repeated",
+            "order at 2",
+            tampered(&full, |b| b.handoffs.insert(1, g.handoff(2))),
+        ),
+        fails(
+            "a handoff at the bundle's own height",
+            "order at 4",
+            g.bundle_with(4, vec![g.handoff(2), g.handoff(4)]),
+        ),
+        fails(
+            "signed by the retired set",
+            "quorum at 4",
+            edit(1, &|h| {
+                h.finalization = Governed::finalize_by(&h.header, &g.sets[0])
+            }),
+        ),
+        fails(
+            "header renamed to the retired set, which signs it",
+            "set at 4",
+            edit(1, &|h| {
+                h.header.validator_set_hash = validator_set_hash(&retired);
+                h.finalization = Governed::finalize_by(&h.header, &g.sets[0]);
+            }),
+        ),
+        fails(
+            "too few signatures",
+            "quorum at 2",
+            edit(0, &|h| {
+                h.finalization.signatures.pop();
+            }),
+        ),
+        fails(
+            "an outsider's signature in the quorum",
+            "quorum at 2",
+            edit(0, &|h| {
+                h.finalization.signatures[0] = vote(
+                    &key(99),
+                    &h.header.chain_id,
+                    &h.finalization,
+                    &h.finalization.block_hash,
+                );
+            }),
+        ),
+        fails(
+            "header state root changed",
+            "block hash at 2",
+            edit(0, &|h| h.header.state_root.0[0] ^= 1),
+        ),
+        fails(
+            "header changed and certificate's block hash made to match",
+            "quorum at 2",
+            edit(0, &|h| {
+                h.header.state_root = g.header(3).state_root;
+                h.finalization.block_hash = block_hash(&h.header);
+            }),
+        ),
+        fails(
+            "finalization height changed",
+            "height at 4",
+            edit(1, &|h| h.finalization.height += 1),
+        ),
+        fails(
+            "another chain",
+            "chain at 2",
+            edit(0, &|h| h.header.chain_id = name("other-chain")),
+        ),
+        fails(
+            "proof for other validators",
+            "proof at 2",
+            edit(0, &|h| h.validators = support::accounts(&g.sets[2])),
+        ),
+        fails(
+            "a validator dropped from the proven set",
+            "proof at 4",
+            edit(1, &|h| {
+                h.validators.pop();
+            }),
+        ),
+        fails(
+            "the set and its proof from another block",
+            "proof at 2",
+            edit(0, &|h| {
+                let later = g.handoff(4);
+                h.validators = later.validators;
+                h.proof = later.proof;
+            }),
+        ),
+        fails(
+            "the proof of another key",
+            "proof at 2",
+            edit(0, &|h| {
+                h.proof = hex::encode(g.tree.prove("filler/001", 2).1.to_bytes());
+            }),
+        ),
+        fails(
+            "proof byte flipped",
+            "proof at 4",
+            edit(1, &|h| {
+                let len = h.proof.len() / 2;
+                flip_hex(&mut h.proof, len - 1);
+            }),
+        ),
+        fails(
+            "proof not hex",
+            "proof at 2",
+            edit(0, &|h| h.proof.push('z')),
+        ),
+        fails("proof empty", "proof at 2", edit(0, &|h| h.proof.clear())),
+        fails(
+            "set unsorted",
+            "next set at 2",
+            edit(0, &|h| h.validators.reverse()),
+        ),
+        fails(
+            "set repeats a validator",
+            "next set at 2",
+            edit(0, &|h| {
+                let first = h.validators[0];
+                h.validators.insert(0, first);
+            }),
+        ),
+        fails(
+            "set empty",
+            "next set at 2",
+            edit(0, &|h| h.validators.clear()),
+        ),
+        fails_at(
+            "handoffs: the block signed by the set before the last change",
+            "finalization quorum",
+            tampered(&full, |b| {
+                b.finalization = Governed::finalize_by(&b.header, &g.sets[1]);
+            }),
+            anchor,
+        ),
+    ]
 }
 
 fn request_vectors() -> Vec<Value> {
@@ -1179,7 +1369,14 @@ fn web_vectors_are_pinned() {
 fn step_of(err: &BundleError) -> &'static str {
     match err {
         BundleError::WrongChain { .. } => "chain",
-        BundleError::UntrustedValidatorSet => "validator set",
+        BundleError::UntrustedValidatorSet
+        | BundleError::HandoffOutOfOrder { .. }
+        | BundleError::HandoffWrongChain { .. }
+        | BundleError::HandoffUntrustedSet { .. }
+        | BundleError::HandoffHeightMismatch { .. }
+        | BundleError::HandoffFinalization { .. }
+        | BundleError::InvalidHandoffSet { .. }
+        | BundleError::HandoffProofFailed { .. } => "validator set",
         BundleError::HeightMismatch { .. } => "height",
         BundleError::Finalization(SignatureError::WrongBlock { .. }) => "block hash",
         BundleError::Finalization(_) => "finalization quorum",
@@ -1192,11 +1389,31 @@ fn step_of(err: &BundleError) -> &'static str {
     }
 }
 
+/// Which check of the "validator set" step failed, as `expect.reason` names it (verify.js
+/// reports the same on its failed step).
+fn reason_of(err: &BundleError) -> Option<String> {
+    Some(match err {
+        BundleError::UntrustedValidatorSet => "header".to_owned(),
+        BundleError::HandoffOutOfOrder { height } => format!("order at {height}"),
+        BundleError::HandoffWrongChain { height } => format!("chain at {height}"),
+        BundleError::HandoffUntrustedSet { height } => format!("set at {height}"),
+        BundleError::HandoffHeightMismatch { height, .. } => format!("height at {height}"),
+        BundleError::HandoffFinalization {
+            height,
+            error: SignatureError::WrongBlock { .. },
+        } => format!("block hash at {height}"),
+        BundleError::HandoffFinalization { height, .. } => format!("quorum at {height}"),
+        BundleError::InvalidHandoffSet { height } => format!("next set at {height}"),
+        BundleError::HandoffProofFailed { height } => format!("proof at {height}"),
+        _ => return None,
+    })
+}
+
 #[test]
 fn rust_agrees_with_every_pinned_vector() {
     let file = pinned();
     let mut steps_failed = std::collections::BTreeSet::new();
-    let (mut valid, mut malformed) = (0, 0);
+    let (mut valid, mut malformed, mut across_changes) = (0, 0, 0);
     for v in file["bundles"].as_array().unwrap() {
         let label = v["name"].as_str().unwrap();
         let anchor = TrustAnchor {
@@ -1217,10 +1434,16 @@ fn rust_agrees_with_every_pinned_vector() {
                 assert_eq!(expect["height"], json!(record.height), "{label}");
                 assert_eq!(expect["block_hash"], json!(record.block_hash), "{label}");
                 valid += 1;
+                if !bundle.handoffs.is_empty() {
+                    across_changes += 1;
+                }
             }
             Err(e) => {
                 assert_eq!(expect["ok"], json!(false), "{label}: {e}");
                 assert_eq!(expect["step"], json!(step_of(&e)), "{label}: {e}");
+                if let Some(reason) = expect.get("reason") {
+                    assert_eq!(reason, &json!(reason_of(&e)), "{label}: {e}");
+                }
                 steps_failed.insert(step_of(&e));
             }
         }
@@ -1228,8 +1451,8 @@ fn rust_agrees_with_every_pinned_vector() {
     // The file exercises every step's failure, valid bundles of both kinds, and malformed input.
     assert_eq!(steps_failed, STEPS.into_iter().collect());
     assert!(
-        valid >= 8 && malformed >= 10,
-        "{valid} valid, {malformed} malformed"
+        valid >= 8 && malformed >= 10 && across_changes >= 2,
+        "{valid} valid ({across_changes} across validator-set changes), {malformed} malformed"
     );
 }
 
