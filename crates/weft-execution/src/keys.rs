@@ -249,6 +249,16 @@ impl FromStr for StateKey {
 mod tests {
     use super::*;
 
+    /// Offline verifiers follow validator-set changes through proofs of this key; weft-crypto
+    /// names it without depending on execution.
+    #[test]
+    fn the_validator_set_key_is_the_one_verifiers_prove() {
+        assert_eq!(
+            StateKey::Validators.to_bytes(),
+            weft_crypto::VALIDATORS_STATE_KEY.as_bytes()
+        );
+    }
+
     #[test]
     fn keys_round_trip_through_text() {
         let a = AccountId([0xab; 32]);

@@ -3,8 +3,8 @@
 //! three steps (build → verify/execute → commit on finalization) for every validator.
 
 use weft_crypto::{
-    ProofBundle, RecordProof, block_hash, merkle_proof, merkle_root, receipt_hash, tx_hash,
-    validator_set_hash, verify_finalization, verify_transactions_parallel,
+    ProofBundle, RecordProof, SetHandoff, block_hash, merkle_proof, merkle_root, receipt_hash,
+    tx_hash, validator_set_hash, verify_finalization, verify_transactions_parallel,
 };
 use weft_execution::{
     BlockContext, ConsensusParams, ExecError, consensus_params, execute_block, genesis_writes,
@@ -509,6 +509,7 @@ impl Chain {
         let (value, proof) = snapshot.get_with_proof(key.as_bytes(), height)?;
         let bundle = ProofBundle {
             reference: format!("weft://{}/{height}/state/{key}", self.chain_id),
+            handoffs: self.handoffs(height)?,
             header: block.header,
             finalization,
             proof: RecordProof::State {
@@ -518,6 +519,49 @@ impl Chain {
             },
         };
         Ok(Some(ProvenValue { value, bundle }))
+    }
+
+    /// Every validator-set change before block `height`, each with the certificate of the
+    /// block that made it and a proof of the new set in that block's state: what a verifier
+    /// holding only the genesis set needs to trust the set that finalized `height`.
+    ///
+    /// Sets change only at an epoch's last block, so only those are looked at.
+    pub fn handoffs(&self, height: u64) -> Result<Vec<SetHandoff>, ChainError> {
+        let length = self.consensus_params()?.epoch_length;
+        let snapshot = self.store.snapshot()?;
+        let mut handoffs = Vec::new();
+        let mut set = self.validators_at(0)?;
+        let mut epoch = 0;
+        loop {
+            let last = epoch * length + length - 1;
+            if last >= height {
+                break;
+            }
+            let next = self.validators_at(last)?;
+            if next != set {
+                let corrupt = |what: &str| {
+                    ChainError::Storage(StorageError::Corrupt(format!(
+                        "the set change at height {last} has no {what}"
+                    )))
+                };
+                let block = self.store.block(last)?.ok_or_else(|| corrupt("block"))?;
+                let finalization = self
+                    .store
+                    .finalization(last)?
+                    .ok_or_else(|| corrupt("certificate"))?;
+                let (_, proof) =
+                    snapshot.get_with_proof(weft_crypto::VALIDATORS_STATE_KEY.as_bytes(), last)?;
+                handoffs.push(SetHandoff {
+                    header: block.header,
+                    finalization,
+                    validators: next.clone(),
+                    proof: hex::encode(proof.to_bytes()),
+                });
+                set = next;
+            }
+            epoch += 1;
+        }
+        Ok(handoffs)
     }
 
     /// The transaction at `height`/`index` with its receipt and proof bundle.
@@ -546,6 +590,7 @@ impl Chain {
         let tx_bytes = hex::encode(weft_types::encode(&transaction.tx));
         Ok(Some(ProofBundle {
             reference: format!("weft://{}/{height}/{index}", self.chain_id),
+            handoffs: self.handoffs(height)?,
             header: block.header,
             finalization,
             proof: RecordProof::Transaction {

@@ -919,6 +919,25 @@ fn a_governance_change_swaps_a_validator_at_the_epoch_boundary() {
             }
         }
         assert!(signed_by_4 > 0, "node 4 signed no certificate");
+
+        // Offline, from the genesis set alone: a transaction finalized by the new set proves
+        // through the bundle's record of the change.
+        let Ok(weft_node::TxLookup::Committed { height, index, .. }) = c.node(2).lookup(&more[0])
+        else {
+            panic!("not committed");
+        };
+        assert!(height > boundary);
+        let bundle = c.node(2).chain().prove_tx(height, index).unwrap().unwrap();
+        assert_eq!(bundle.handoffs.len(), 1);
+        assert_eq!(bundle.handoffs[0].header.height, boundary);
+        let anchor = weft_crypto::TrustAnchor {
+            chain_id: c.genesis.chain_id.clone(),
+            validators: c.genesis.validators.iter().map(|v| v.account).collect(),
+        };
+        weft_crypto::verify_bundle(&bundle, &anchor).unwrap();
+        let mut without = bundle.clone();
+        without.handoffs.clear();
+        assert!(weft_crypto::verify_bundle(&without, &anchor).is_err());
     });
 }
 
