@@ -137,6 +137,10 @@ enum GenesisCmd {
         /// The operator organization's id.
         #[arg(long, default_value = "operator")]
         organization: Name,
+        /// Blocks per consensus epoch: a validator set scheduled with `weft tx set-validators`
+        /// takes over after the last block of the epoch (4 to 1000000).
+        #[arg(long, default_value_t = weft_types::DEFAULT_EPOCH_LENGTH)]
+        epoch_length: u64,
         #[arg(long, default_value = "genesis.json")]
         out: PathBuf,
     },
@@ -368,13 +372,15 @@ async fn run(command: Command, out: Out) -> Result<(), Failure> {
             chain_id,
             validator,
             organization,
+            epoch_length,
             out: file,
         }) => {
             let key = keys::read(&keys::resolve(&validator))?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            let genesis = weft_client::consortium::genesis(chain_id, &key, organization, now);
+            let mut genesis = weft_client::consortium::genesis(chain_id, &key, organization, now);
+            genesis.epoch_length = epoch_length;
             weft_execution::genesis_writes(&genesis).map_err(|e| Failure::other(e.into()))?;
             if file.exists() {
                 return Err(Failure::other(anyhow::anyhow!(

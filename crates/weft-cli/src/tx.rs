@@ -8,7 +8,7 @@ use serde_json::json;
 use weft_client::{Client, Committed, Keypair, TxBuilder};
 use weft_types::{
     Amount, AssignRole, Burn, DefineToken, Hash, Mint, Name, Operation, RegisterAccount,
-    RegisterOrganization, RevokeRole, Transfer, TxStatus,
+    RegisterOrganization, RevokeRole, SetGovernance, SetValidators, Transfer, TxStatus,
 };
 
 use crate::{
@@ -147,8 +147,50 @@ enum TxOp {
         #[arg(long = "arg", value_parser = parse_pair)]
         args: Vec<(String, String)>,
     },
+    /// Schedule a new validator set (the complete set) for the next epoch.
+    ///
+    /// Needs the consensus governance's threshold of distinct admins among the signer and
+    /// co-signers (e.g. 2 of 3: `--key admin1 set-validators ... --cosigner admin2`), and a
+    /// signer whose role grants `consensus.set_validators`. The set takes over after the
+    /// last block of the current epoch; a later call in the same epoch replaces it.
+    /// `weft query state meta/pending_validators` shows what is scheduled.
+    SetValidators {
+        /// A validator's account (hex or key name); once per validator of the new set.
+        #[arg(long = "validator", required = true)]
+        validators: Vec<String>,
+        /// Approving admins' keys (name or file), added to `weft tx --cosigner`.
+        #[arg(long = "cosigner")]
+        cosigners: Vec<String>,
+    },
+    /// Replace who approves validator-set changes (takes effect at once).
+    ///
+    /// Needs the threshold of the current governance's admins among the signer and
+    /// co-signers. `weft query state meta/governance` shows the current one.
+    SetGovernance {
+        /// An admin's account (hex or key name), registered on the chain; once per admin.
+        #[arg(long = "admin", required = true)]
+        admins: Vec<String>,
+        /// How many distinct admins must approve each change (1 to the number of admins).
+        #[arg(long)]
+        threshold: u32,
+        /// Approving admins' keys (name or file), added to `weft tx --cosigner`.
+        #[arg(long = "cosigner")]
+        cosigners: Vec<String>,
+    },
     /// Operations from a JSON file (an array of operations as in the API).
     Raw { file: PathBuf },
+}
+
+impl TxOp {
+    /// Co-signers named after the operation (governance operations take `--cosigner` there).
+    fn take_cosigners(&mut self) -> Vec<String> {
+        match self {
+            Self::SetValidators { cosigners, .. } | Self::SetGovernance { cosigners, .. } => {
+                std::mem::take(cosigners)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -252,6 +294,21 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
                 .map(|(k, v)| Ok((Name::new(k).map_err(|e| Failure::usage(e.to_string()))?, v)))
                 .collect::<Result<Vec<_>, Failure>>()?,
         }),
+        TxOp::SetValidators { validators, .. } => Operation::SetValidators(SetValidators {
+            validators: validators
+                .iter()
+                .map(|v| keys::account(v))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        }),
+        TxOp::SetGovernance {
+            admins, threshold, ..
+        } => Operation::SetGovernance(SetGovernance {
+            admins: admins
+                .iter()
+                .map(|a| keys::account(a))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+            threshold,
+        }),
         TxOp::Raw { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
@@ -265,11 +322,13 @@ fn operations(op: TxOp) -> Result<Vec<Operation>, Failure> {
     }])
 }
 
-pub async fn run(args: TxArgs, out: Out) -> Result<(), Failure> {
+pub async fn run(mut args: TxArgs, out: Out) -> Result<(), Failure> {
     let key = keys::read(&keys::resolve(&args.key))?;
+    let more = args.op.take_cosigners();
     let cosigners = args
         .cosigners
         .iter()
+        .chain(&more)
         .map(|c| keys::read(&keys::resolve(c)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     // The signer reads its own nonce and receipt.

@@ -207,6 +207,72 @@ fn transactions_refusals_and_proofs_through_the_cli() {
         assert_eq!((status, code_of(&v)), (*exit, *code), "{args:?}: {v}");
     }
 
+    // Validator-set governance: the genesis admin (the validator key) governs alone, until it
+    // makes alice a co-governor with a threshold of 2. The set itself stays as it is: this
+    // single node must keep finalizing.
+    let validator = env.account("validator");
+    env.refused(
+        &[
+            "tx",
+            "--key",
+            "validator",
+            "set-validators",
+            "--validator",
+            "validator",
+        ],
+        "invalid_argument",
+    );
+    env.refused(
+        &[
+            "tx",
+            "--key",
+            "alice",
+            "set-validators",
+            "--validator",
+            "alice",
+        ],
+        "unauthorized",
+    );
+    let changed = env.ok(&[
+        "tx",
+        "--key",
+        "validator",
+        "set-governance",
+        "--admin",
+        "validator",
+        "--admin",
+        "alice",
+        "--threshold",
+        "2",
+    ]);
+    assert_eq!(
+        changed["receipt"]["events"][0]["topic"],
+        "consensus.governance_changed"
+    );
+    let v = env.refused(
+        &[
+            "tx",
+            "--key",
+            "validator",
+            "set-validators",
+            "--validator",
+            "validator",
+            "--validator",
+            "bob",
+        ],
+        "unauthorized",
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs 2 admin approvals, has 1"),
+        "{v}"
+    );
+    let governance = env.ok(&["query", "state", "meta/governance", "--as", "validator"]);
+    assert!(governance.to_string().contains(&validator), "{governance}");
+    assert!(governance.to_string().contains(&alice), "{governance}");
+
     // Signed transactions from files: missing and bad signatures, oversized, unknown operation.
     let alice_key: Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("keys/alice.key")).unwrap())
