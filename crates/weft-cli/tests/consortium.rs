@@ -24,14 +24,25 @@ fn name(s: &str) -> Name {
     Name::new(s).unwrap()
 }
 
-fn free_base() -> u16 {
-    // Ten ports per validator from here; an ephemeral port's neighbourhood is rarely taken.
-    let p = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    p.clamp(20_000, 60_000)
+/// A base for ten ports per validator, below the kernel's ephemeral range (32768 and up), so
+/// no outgoing connection can take one of them between this check and the node's bind; each
+/// test of this binary gets its own block of a hundred ports.
+fn free_base(validators: usize) -> u16 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64)
+        ^ u64::from(std::process::id());
+    for _ in 0..1000 {
+        let slot = (seed + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) % 120;
+        let base = 20_000 + slot as u16 * 100;
+        let free = (0..validators as u16 * 10)
+            .all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no free block of ports below 32000");
 }
 
 fn tail(path: &Path) -> String {
@@ -74,7 +85,7 @@ impl Consortium {
             .arg(&net)
             .args([
                 "--base-port",
-                &free_base().to_string(),
+                &free_base(n).to_string(),
                 "--chain-id",
                 "consortium-test",
             ])
@@ -333,7 +344,7 @@ async fn four_processes_commit_survive_crashes_and_never_diverge() {
 async fn weft_testnet_runs_and_resumes_the_same_chain() {
     let dir = tempfile::tempdir().unwrap();
     let net = dir.path().join("net");
-    let base = free_base().to_string();
+    let base = free_base(2).to_string();
     let run = |log: &str| {
         let log = std::fs::File::create(dir.path().join(log)).unwrap();
         Command::new(WEFT)
