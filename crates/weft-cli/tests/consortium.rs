@@ -125,6 +125,13 @@ impl Consortium {
         std::fs::write(&path, serde_json::to_string_pretty(&genesis).unwrap()).unwrap();
     }
 
+    /// Validator `i`'s API address, from its config file.
+    fn configs_api(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(&self.configs[i]).unwrap();
+        let file: toml::Value = toml::from_str(&text).unwrap();
+        file["api"].as_str().unwrap().to_owned()
+    }
+
     async fn consensus(&self, i: usize) -> Value {
         self.clients[i].get("/v1/consensus").await.unwrap()
     }
@@ -478,4 +485,55 @@ async fn a_fifth_organization_joins_by_governance_and_votes() {
     let after = c.submit(2, 2, 0).await;
     c.wait_committed(&[1, 2, 3, 4], &[after], 180).await;
     c.assert_agree(&[1, 2, 3, 4]).await;
+
+    // Finalized by the new set, the transaction still verifies offline from the genesis file
+    // alone: the bundle carries the change's certificate and the proof of the new set.
+    let net = c.dir.path().join("net");
+    let bundle = c.dir.path().join("after.json");
+    let node = format!("http://{}", c.configs_api(2));
+    let query = Command::new(WEFT)
+        .args([
+            "--json",
+            "query",
+            "tx",
+            &after.to_string(),
+            "--prove",
+            "--out",
+        ])
+        .arg(&bundle)
+        .args(["--node", &node, "--as"])
+        .arg(net.join("node-2").join("validator.key"))
+        .output()
+        .unwrap();
+    assert!(
+        query.status.success(),
+        "{}",
+        String::from_utf8_lossy(&query.stderr)
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    assert_eq!(
+        written["handoffs"].as_array().map(Vec::len),
+        Some(1),
+        "{written}"
+    );
+    let verify = |path: &Path| {
+        Command::new(WEFT)
+            .args(["--json", "verify"])
+            .arg(path)
+            .arg("--genesis")
+            .arg(net.join("genesis.json"))
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&bundle);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let mut stripped = written.clone();
+    stripped.as_object_mut().unwrap().remove("handoffs");
+    let stripped_path = c.dir.path().join("stripped.json");
+    std::fs::write(&stripped_path, stripped.to_string()).unwrap();
+    assert_eq!(verify(&stripped_path).status.code(), Some(4));
 }
