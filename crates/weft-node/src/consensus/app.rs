@@ -23,10 +23,10 @@ use commonware_runtime::{Clock, Metrics, Spawner};
 use commonware_utils::{Acknowledgement, acknowledgement::Exact};
 use futures::{StreamExt, channel::mpsc};
 use weft_execution::next_nonce;
-use weft_types::{AccountId, Hash};
+use weft_types::Hash;
 
 use super::{
-    Scheme,
+    Scheme, account_of,
     block::{ConsensusBlock, hash},
     certificate::to_finalization,
     evidence::Evidence,
@@ -91,12 +91,6 @@ pub(crate) struct ChainApp {
     pub(crate) executed: Executed,
     pub(crate) cfg: AppConfig,
     pub(crate) evidence: Evidence,
-}
-
-fn account(key: &PublicKey) -> AccountId {
-    let mut a = [0u8; 32];
-    a.copy_from_slice(key.as_ref());
-    AccountId(a)
 }
 
 fn now_ms(clock: &impl Clock) -> u64 {
@@ -321,7 +315,7 @@ where
             return None;
         }
         let max = self.cfg.max_block_txs;
-        let proposer = account(&context.leader);
+        let proposer = account_of(&context.leader);
         let built = loop {
             let now = now_ms(&runtime);
             let node = Arc::clone(&self.node);
@@ -418,7 +412,7 @@ where
         {
             return refuse("parent link or height".into());
         }
-        if header.proposer != account(&context.leader) {
+        if header.proposer != account_of(&context.leader) {
             return refuse("the proposer is not the view's leader".into());
         }
         // Time fixes a timestamp that is ahead of our clock: wait, never refuse.

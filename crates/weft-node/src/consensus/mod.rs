@@ -579,7 +579,8 @@ pub(crate) fn spawn(
     }
 }
 
-fn account_of(key: &PublicKey) -> AccountId {
+/// The Weft account of an engine key (the same ed25519 key).
+pub(crate) fn account_of(key: &PublicKey) -> AccountId {
     let mut a = [0u8; 32];
     a.copy_from_slice(key.as_ref());
     AccountId(a)
