@@ -779,13 +779,24 @@ fn a_proposer_of_invalid_blocks_is_refused_and_recorded() {
 /// and all four in agreement.
 #[test]
 fn the_whole_set_crashing_mid_block_recovers_every_time() {
-    runner(11, 1800).start(|mut ctx| async move {
-        let mut c = Cluster::new(ctx.child("cluster"), 4).await;
+    whole_set_crashes(11, weft_types::DEFAULT_EPOCH_LENGTH, 5);
+}
+
+/// With four-block epochs the crashes land before, at and after epoch boundaries: mid-switch
+/// from one engine to the next, every node restarts into the right epoch.
+#[test]
+fn the_whole_set_crashing_around_epoch_boundaries_recovers_every_time() {
+    whole_set_crashes(13, 4, 8);
+}
+
+fn whole_set_crashes(seed: u64, epoch_length: u64, rounds: usize) {
+    runner(seed, 3600).start(|mut ctx| async move {
+        let mut c = Cluster::with_set(ctx.child("cluster"), 4, 4, epoch_length).await;
         for i in 0..4 {
             c.start(i).await;
         }
         let mut committed_before = 0;
-        for round in 0..5 {
+        for round in 0..rounds {
             let mut load = Vec::new(); // in flight when the set crashes
             for _ in 0..8 {
                 // Blocks certified before the last crash may land late and move nonces.
@@ -837,6 +848,14 @@ fn the_whole_set_crashing_mid_block_recovers_every_time() {
         })
         .await;
         c.assert_agree(&[0, 1, 2, 3]);
+        let (epoch, _) = consensus::epoch::epoch_after(c.height(0), epoch_length);
+        c.run_until("every node in the head's epoch", 60, |c| {
+            (0..4).all(|i| c.epoch(i).epoch == epoch)
+        })
+        .await;
+        if epoch_length <= 4 {
+            assert!(epoch >= 2, "the crashes never met an epoch boundary");
+        }
     });
 }
 
