@@ -292,6 +292,28 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
         options_for(0),
     )
     .await?;
+    // Measure the consortium once its validators reach each other: a transaction admitted
+    // while a peer is still unreachable is gossiped to nobody, so only its own node could
+    // propose it, and the run would open with view changes that are about start-up, not
+    // throughput. Every validator having seen a view end (a quorum certificate) means the
+    // links are up; an idle chain ends views by nullification, within the idle wait.
+    let warmup = Instant::now();
+    if n_validators > 1 {
+        let settled = |n: &LocalNode| {
+            n.node
+                .consensus()
+                .is_some_and(|c| c.evidence.current_view() >= 2)
+        };
+        while !(settled(&node) && peers.iter().all(settled)) {
+            if warmup.elapsed() > Duration::from_secs(60) {
+                return Err(Failure::other(anyhow::anyhow!(
+                    "the validators did not connect within 60 s"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let warmup_ms = warmup.elapsed().as_millis() as u64;
     let client = Client::new(node.url()).as_member(&validator);
     let phase = drive(&node, &client, &txs, &hashes, &args, !out.json).await?;
     let (committed, rejected, block_count, elapsed) =
@@ -324,6 +346,7 @@ pub async fn run(args: BenchArgs, out: Out) -> Result<(), Failure> {
     };
     let report = json!({
         "txs": total,
+        "warmup_ms": warmup_ms,
         "accounts": accounts,
         "committed": committed,
         "rejected": rejected,
