@@ -37,6 +37,9 @@ impl Default for MempoolLimits {
 struct Pending {
     hash: Hash,
     tx: SignedTransaction,
+    /// For a transaction submitted to this node (not gossiped to it): how many re-gossip
+    /// rounds it has waited through.
+    local_rounds: Option<u32>,
 }
 
 /// Pending transactions by account and nonce.
@@ -150,11 +153,46 @@ impl Mempool {
             ));
         }
         self.by_hash.insert(hash, (signer, nonce));
-        self.by_account
-            .entry(signer)
-            .or_default()
-            .insert(nonce, Pending { hash, tx });
+        self.by_account.entry(signer).or_default().insert(
+            nonce,
+            Pending {
+                hash,
+                tx,
+                local_rounds: None,
+            },
+        );
         Ok(())
+    }
+
+    /// Marks `hash` as submitted to this node: if it lingers, [`Mempool::regossip_due`] sends it
+    /// again (its first gossip may have reached no peer).
+    pub fn mark_local(&mut self, hash: &Hash) {
+        if let Some((account, nonce)) = self.by_hash.get(hash)
+            && let Some(p) = self
+                .by_account
+                .get_mut(account)
+                .and_then(|q| q.get_mut(nonce))
+        {
+            p.local_rounds = Some(0);
+        }
+    }
+
+    /// One re-gossip round: the locally submitted transactions still pending after 2, 4, 8, …
+    /// rounds (exponential backoff, so a transaction stuck behind a nonce gap costs little),
+    /// at most `max` of them, in account and nonce order.
+    pub fn regossip_due(&mut self, max: usize) -> Vec<SignedTransaction> {
+        let mut due = Vec::new();
+        for queue in self.by_account.values_mut() {
+            for p in queue.values_mut() {
+                if let Some(rounds) = p.local_rounds.as_mut() {
+                    *rounds = rounds.saturating_add(1);
+                    if *rounds >= 2 && rounds.is_power_of_two() && due.len() < max {
+                        due.push(p.tx.clone());
+                    }
+                }
+            }
+        }
+        due
     }
 
     /// Picks up to `max` transactions for the next block: only runs of consecutive nonces
@@ -412,5 +450,25 @@ mod tests {
         m.prune(|_| 2, 10);
         assert_eq!(m.len(), 2);
         assert!(!m.contains(&h));
+    }
+
+    #[test]
+    fn only_lingering_local_transactions_are_gossiped_again_with_backoff() {
+        let mut m = Mempool::default();
+        let (local, local_hash) = tx(&Keypair::from_seed([1; 32]), 0, 100);
+        let (gossiped, gossiped_hash) = tx(&Keypair::from_seed([2; 32]), 0, 100);
+        m.insert(local, local_hash, 0, 1).unwrap();
+        m.insert(gossiped, gossiped_hash, 0, 1).unwrap();
+        m.mark_local(&local_hash);
+        let sent: Vec<usize> = (1..=16)
+            .filter(|_| {
+                let due = m.regossip_due(10);
+                assert!(due.iter().all(|t| tx_hash(&t.tx) == local_hash));
+                !due.is_empty()
+            })
+            .collect();
+        assert_eq!(sent, vec![2, 4, 8, 16]);
+        m.prune(|_| 1, 1);
+        assert!(m.regossip_due(10).is_empty());
     }
 }

@@ -206,7 +206,12 @@ impl Inner {
             for (stx, hash, committed_nonce, result) in admitted {
                 let copy = gossip.then(|| stx.clone());
                 match pool.insert(stx, hash, committed_nonce, ctx.height) {
-                    Ok(()) => outgoing.extend(copy),
+                    Ok(()) => {
+                        if copy.is_some() {
+                            pool.mark_local(&hash);
+                        }
+                        outgoing.extend(copy);
+                    }
                     Err(e) => *result = Err(e),
                 }
             }
@@ -234,6 +239,19 @@ impl Inner {
 
     pub(crate) fn mempool_is_empty(&self) -> bool {
         lock(&self.mempool).is_empty()
+    }
+
+    /// Gossips again the transactions submitted here that are still pending after a while:
+    /// their first gossip may have reached no peer (links still coming up, a partition), and
+    /// a node that is not a leader, or not a validator yet, could otherwise hold them forever.
+    pub(crate) fn regossip(&self) {
+        let due = lock(&self.mempool).regossip_due(crate::consensus::gossip::MAX_BATCH_TXS);
+        if !due.is_empty()
+            && let Some(outbox) = lock(&self.gossip).as_ref()
+        {
+            metrics::counter!("weft_gossip_resent_total").increment(due.len() as u64);
+            let _ = outbox.unbounded_send(due);
+        }
     }
 
     pub(crate) fn set_gossip(&self, outbox: UnboundedSender<Vec<SignedTransaction>>) {

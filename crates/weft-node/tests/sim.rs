@@ -1006,3 +1006,37 @@ fn a_validator_down_for_several_epochs_catches_up() {
         c.assert_agree(&[0, 1, 3]);
     });
 }
+
+/// A transaction submitted to a node while it reaches no peer (here a follower, which never
+/// proposes) is gossiped again once it has lingered, so it still commits when links return.
+#[test]
+fn a_transaction_submitted_while_cut_off_is_gossiped_again() {
+    runner(14, 900).start(|ctx| async move {
+        let mut c = Cluster::with_set(ctx.child("cluster"), 5, 4, 100).await;
+        for i in 0..5 {
+            c.start(i).await;
+        }
+        let warm = c.submit(0);
+        c.run_until("warm-up", 120, |c| (0..5).all(|i| c.committed(i, &warm)))
+            .await;
+        let links = |c: &Cluster| {
+            (0..4)
+                .flat_map(|i| [(4, i), (i, 4)])
+                .map(|(a, b)| (c.pks[a].clone(), c.pks[b].clone()))
+                .collect::<Vec<_>>()
+        };
+        for (a, b) in links(&c) {
+            c.oracle.remove_link(a, b).await.unwrap();
+        }
+        let stranded = c.submit(4);
+        ctx.sleep(Duration::from_secs(2)).await;
+        for (a, b) in links(&c) {
+            c.oracle.add_link(a, b, LINK).await.unwrap();
+        }
+        c.run_until("the stranded transaction commits", 300, |c| {
+            (0..5).all(|i| c.committed(i, &stranded))
+        })
+        .await;
+        c.assert_agree(&[0, 1, 2, 3, 4]);
+    });
+}

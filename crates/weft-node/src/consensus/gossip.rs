@@ -21,6 +21,9 @@ use crate::node::Inner;
 
 /// Most transactions in one gossip message.
 pub const MAX_BATCH_TXS: usize = 2_048;
+/// How often lingering locally submitted transactions are considered for gossip again (each
+/// is resent after 2, 4, 8, … rounds).
+pub const REGOSSIP_INTERVAL: Duration = Duration::from_secs(5);
 /// Largest gossip message.
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 

@@ -423,6 +423,13 @@ where
         blocker.clone(),
         Arc::clone(inner),
     );
+    let regossiping = Arc::clone(inner);
+    ctx.child("regossip").spawn(move |ctx| async move {
+        while !regossiping.stopping() {
+            ctx.sleep(gossip::REGOSSIP_INTERVAL).await;
+            regossiping.regossip();
+        }
+    });
 
     let wrapper = Inline::new(ctx.child("inline"), app, marshal_mailbox.clone(), epocher);
     let orchestrator = epoch::Orchestrator {
