@@ -164,14 +164,10 @@ where
     pub(crate) fn register_current(&self) -> Result<(), ChainError> {
         let chain = &self.node.chain;
         let length = chain.consensus_params()?.epoch_length;
-        let (epoch, floor) = epoch_after(chain.head()?.height, length);
-        let first = epoch.saturating_sub(1);
-        for e in first..=epoch {
-            let (_, floor) = if e == epoch {
-                (e, floor)
-            } else {
-                epoch_after(e * length, length)
-            };
+        let (epoch, _) = epoch_after(chain.head()?.height, length);
+        for e in epoch.saturating_sub(1)..=epoch {
+            // The set in force after the block epoch `e` starts from.
+            let (_, floor) = epoch_after(e * length, length);
             let set = chain.validators_at(floor)?;
             let (scheme, signs) =
                 scheme_for(&self.namespace, &set, &self.signer).map_err(ChainError::Execution)?;
@@ -379,6 +375,8 @@ mod tests {
             let (epoch, floor) = epoch_after(head, 5);
             assert!(floor <= head && head < last_height(epoch, 5));
             assert_eq!(epoch, (head + 1) / 5);
+            // An epoch's first height leads back to the same epoch and floor.
+            assert_eq!(epoch_after(epoch * 5, 5), (epoch, floor));
         }
     }
 }
