@@ -21,13 +21,9 @@ use std::{
 
 use bytes::Bytes;
 use commonware_codec::{Encode as _, varint::UInt};
-use commonware_cryptography::{ChaCha20Poly1305, Signer as _, ed25519::PublicKey};
+use commonware_cryptography::{Signer as _, ed25519::PublicKey};
 use commonware_p2p::{Address, AddressableManager as _, Recipients, Sender as _, authenticated};
 use commonware_runtime::{Clock as _, Quota, Runner as _, Supervisor as _, tokio};
-use commonware_stream::{
-    cups::{self, Cups},
-    sake::{self, Sake},
-};
 use commonware_utils::{NZU32, NZUsize, ordered::Map};
 use rand_core::Rng as _;
 use weft_crypto::{Keypair, block_hash, sign_transaction};
@@ -197,16 +193,9 @@ fn hostile(
                     .with_tcp_nodelay(Some(true)),
             );
             runner.start(|mut ctx| async move {
-                let handshake = Cups::<_, ChaCha20Poly1305>::new(
-                    Sake {
-                        signer: signer.clone(),
-                        synchrony_bound: Duration::from_secs(5),
-                        max_handshake_age: Duration::from_secs(10),
-                        version: sake::Version::V1,
-                    },
-                    cups::Version::V1,
-                );
-                let namespace = [b"weft-p2p/".as_slice(), CHAIN.as_bytes()].concat();
+                // The production handshake and namespace: this peer is a legitimate validator.
+                let handshake = consensus::handshake(&signer);
+                let namespace = consensus::p2p_namespace(&Name::new(CHAIN).unwrap());
                 let tracked = NonZeroUsize::new(peers.len()).unwrap();
                 let cfg = authenticated::lookup::Config::local(
                     handshake,

@@ -216,6 +216,26 @@ pub fn private_key_of(key: &Keypair) -> Result<PrivateKey, String> {
     PrivateKey::decode(bytes::Bytes::from(seed)).map_err(|e| e.to_string())
 }
 
+/// The namespace every peer link of chain `chain_id` is authenticated under: a key of another
+/// chain cannot complete the handshake.
+pub fn p2p_namespace(chain_id: &weft_types::ChainId) -> Vec<u8> {
+    [b"weft-p2p/".as_slice(), chain_id.as_str().as_bytes()].concat()
+}
+
+/// The handshake of every peer link: mutual authentication by the validators' ed25519 keys
+/// (SAKE), then ChaCha20-Poly1305.
+pub fn handshake(signer: &PrivateKey) -> Cups<Sake<PrivateKey>, ChaCha20Poly1305> {
+    Cups::new(
+        Sake {
+            signer: signer.clone(),
+            synchrony_bound: Duration::from_secs(5),
+            max_handshake_age: Duration::from_secs(10),
+            version: sake::Version::V1,
+        },
+        cups::Version::V1,
+    )
+}
+
 /// The largest message any channel carries, for `n` validators.
 pub fn max_message_size(validators: u32, block: &BlockCfg) -> u32 {
     let simplex = simplex::max_payload_size::<Scheme, Digest>(validators);
@@ -493,11 +513,7 @@ pub(crate) fn spawn(
     let tracked = addresses.len();
     let peer_map = Map::try_from(addresses).map_err(|_| bad("duplicate peer".into()))?;
     let n = u32::try_from(weft_types::limits::MAX_VALIDATORS).unwrap_or(u32::MAX);
-    let p2p_namespace = [
-        b"weft-p2p/".as_slice(),
-        inner.chain.chain_id().as_str().as_bytes(),
-    ]
-    .concat();
+    let p2p_namespace = p2p_namespace(inner.chain.chain_id());
     std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let handle = std::thread::Builder::new()
@@ -509,17 +525,8 @@ pub(crate) fn spawn(
                     .with_tcp_nodelay(Some(true)),
             );
             runner.start(|ctx| async move {
-                let handshake = Cups::<_, ChaCha20Poly1305>::new(
-                    Sake {
-                        signer: signer.clone(),
-                        synchrony_bound: Duration::from_secs(5),
-                        max_handshake_age: Duration::from_secs(10),
-                        version: sake::Version::V1,
-                    },
-                    cups::Version::V1,
-                );
                 let p2p_cfg = lookup::Config::local(
-                    handshake,
+                    handshake(&signer),
                     &p2p_namespace,
                     cfg.listen,
                     NonZeroUsize::new(tracked).unwrap_or(NZUsize!(1)),
