@@ -105,6 +105,10 @@ pub struct TestnetArgs {
     base_port: u16,
     #[arg(long, default_value = "weft-testnet")]
     chain_id: Name,
+    /// Blocks per consensus epoch (a validator-set change takes effect after an epoch's last
+    /// block). Only read when the dir is new.
+    #[arg(long, default_value_t = weft_types::DEFAULT_EPOCH_LENGTH)]
+    epoch_length: u64,
     /// Write keys, genesis and configs, print where, and exit without starting anything:
     /// each `node-*/node.toml` then runs with `weft node run --config` (one per machine in a
     /// real consortium).
@@ -156,6 +160,7 @@ fn prepare(args: &TestnetArgs) -> Result<Layout> {
         .map_or(0, |d| d.as_millis() as u64);
     let org = |i: usize| Name::new(format!("org-{}", i + 1)).map_err(|e| anyhow!("{e}"));
     let mut genesis = consortium::genesis(args.chain_id.clone(), &keys[0], org(0)?, now);
+    genesis.epoch_length = args.epoch_length;
     genesis.organizations[0].display_name = "Organization 1".into();
     for (i, key) in keys.iter().enumerate().skip(1) {
         genesis.validators.push(GenesisValidator {

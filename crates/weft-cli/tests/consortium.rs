@@ -76,6 +76,11 @@ fn read_key(path: &Path) -> Keypair {
 
 impl Consortium {
     fn init(n: usize) -> Self {
+        Self::init_with(n, &[])
+    }
+
+    /// `weft testnet --init-only` for `n` validators, with `extra` arguments.
+    fn init_with(n: usize, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let net = dir.path().join("net");
         let out = Command::new(WEFT)
@@ -89,6 +94,7 @@ impl Consortium {
                 "--chain-id",
                 "consortium-test",
             ])
+            .args(extra)
             .output()
             .unwrap();
         assert!(
@@ -443,11 +449,8 @@ async fn weft_testnet_runs_and_resumes_the_same_chain() {
 /// they alone still make a quorum.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_organization_joins_by_governance_and_votes() {
-    let mut c = Consortium::init(5);
-    c.edit_genesis(|g| {
-        g["validators"].as_array_mut().unwrap().truncate(4);
-        g["epoch_length"] = 8.into();
-    });
+    let mut c = Consortium::init_with(5, &["--epoch-length", "8"]);
+    c.edit_genesis(|g| g["validators"].as_array_mut().unwrap().truncate(4));
     for i in 0..5 {
         c.start(i);
     }
