@@ -13,7 +13,7 @@ use commonware_p2p::{
     utils::mux::Muxer,
 };
 use commonware_runtime::{
-    Clock, Handle, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
+    Clock, Handle, Quota, Runner as _, Spawner as _, Storage as _, Supervisor as _, deterministic,
 };
 use commonware_utils::{NZU32, NZUsize, probability};
 use rand_core::Rng as _;
@@ -996,6 +996,16 @@ fn a_validator_down_for_several_epochs_catches_up() {
         .await;
         assert!(c.epoch(3).voting);
         c.assert_agree(&[0, 1, 2, 3]);
+        // Ended epochs' vote journals are removed as the node moves on; the current one stays.
+        let now = c.epoch(3).epoch;
+        for (epoch, kept) in [(0, false), (now - 2, false), (now, true)] {
+            let blobs = ctx.scan(&format!("v3-simplex-epoch{epoch}")).await;
+            assert_eq!(
+                blobs.is_ok_and(|b| !b.is_empty()),
+                kept,
+                "journal of epoch {epoch} (now {now})"
+            );
+        }
         // It votes again: with another validator down, no quorum forms without it.
         c.crash(2).await;
         let last = c.submit(0);

@@ -353,7 +353,17 @@ where
         let v = votes.register(epoch).await.map_err(|_| closed())?;
         let c = certificates.register(epoch).await.map_err(|_| closed())?;
         let r = resolver.register(epoch).await.map_err(|_| closed())?;
-        Ok(Some((epoch, engine.start(v, c, r))))
+        let handle = engine.start(v, c, r);
+        // An ended epoch never runs again (epochs only move forward, and a restart resumes
+        // after the committed head), so its vote journal no longer guards against anything.
+        // The previous epoch's is kept a little longer; the one before it goes.
+        if let Some(ended) = epoch.checked_sub(2) {
+            let partition = format!("{prefix}simplex-epoch{ended}");
+            if let Err(e) = self.ctx.remove(&partition, None).await {
+                tracing::debug!(%partition, error = %e, "no journal of an ended epoch to remove");
+            }
+        }
+        Ok(Some((epoch, handle)))
     }
 }
 
