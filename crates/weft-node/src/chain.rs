@@ -94,6 +94,20 @@ struct Tip {
 pub struct Chain {
     store: Store,
     chain_id: ChainId,
+    /// Where the validator set changed, learned once per epoch and kept (committed history
+    /// never changes), so a proof does not rescan every epoch since genesis.
+    set_changes: std::sync::Mutex<SetChanges>,
+}
+
+/// The epochs scanned so far for validator-set changes, and the changes found.
+#[derive(Debug, Default)]
+struct SetChanges {
+    /// The first epoch not scanned yet.
+    next_epoch: u64,
+    /// The set in force after the last scanned epoch (`None` before the first scan).
+    set: Option<Vec<AccountId>>,
+    /// Last heights of epochs whose block changed the set, ascending.
+    heights: Vec<u64>,
 }
 
 /// The validator set in `state`.
@@ -112,6 +126,7 @@ impl Chain {
         let chain = Self {
             store,
             chain_id: genesis.chain_id.clone(),
+            set_changes: std::sync::Mutex::default(),
         };
         let validators: Vec<AccountId> = genesis.validators.iter().map(|v| v.account).collect();
         match chain.store.head()? {
@@ -528,38 +543,68 @@ impl Chain {
     /// Sets change only at an epoch's last block, so only those are looked at.
     pub fn handoffs(&self, height: u64) -> Result<Vec<SetHandoff>, ChainError> {
         let length = self.consensus_params()?.epoch_length;
+        let changes: Vec<u64> = {
+            let mut known = self
+                .set_changes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut set = match &known.set {
+                Some(set) => set.clone(),
+                None => self.validators_at(0)?,
+            };
+            // Scan the epochs that ended below `height` and were not scanned yet; what a read
+            // error interrupts is scanned again next time.
+            let mut epoch = known.next_epoch;
+            let mut found = Vec::new();
+            loop {
+                let last = epoch * length + length - 1;
+                if last >= height {
+                    break;
+                }
+                let next = self.validators_at(last)?;
+                if next != set {
+                    found.push(last);
+                    set = next;
+                }
+                epoch += 1;
+            }
+            known.heights.extend(found);
+            known.next_epoch = epoch;
+            known.set = Some(set);
+            known
+                .heights
+                .iter()
+                .copied()
+                .take_while(|h| *h < height)
+                .collect()
+        };
         let snapshot = self.store.snapshot()?;
-        let mut handoffs = Vec::new();
-        let mut set = self.validators_at(0)?;
-        let mut epoch = 0;
-        loop {
-            let last = epoch * length + length - 1;
-            if last >= height {
-                break;
-            }
-            let next = self.validators_at(last)?;
-            if next != set {
-                let corrupt = |what: &str| {
-                    ChainError::Storage(StorageError::Corrupt(format!(
-                        "the set change at height {last} has no {what}"
-                    )))
-                };
-                let block = self.store.block(last)?.ok_or_else(|| corrupt("block"))?;
-                let finalization = self
-                    .store
-                    .finalization(last)?
-                    .ok_or_else(|| corrupt("certificate"))?;
-                let (_, proof) =
-                    snapshot.get_with_proof(weft_crypto::VALIDATORS_STATE_KEY.as_bytes(), last)?;
-                handoffs.push(SetHandoff {
-                    header: block.header,
-                    finalization,
-                    validators: next.clone(),
-                    proof: hex::encode(proof.to_bytes()),
-                });
-                set = next;
-            }
-            epoch += 1;
+        let mut handoffs = Vec::with_capacity(changes.len());
+        for last in changes {
+            let corrupt = |what: &str| {
+                ChainError::Storage(StorageError::Corrupt(format!(
+                    "the validator-set change at height {last} has no {what} here"
+                )))
+            };
+            let block = self.store.block(last)?.ok_or_else(|| corrupt("block"))?;
+            let finalization = self
+                .store
+                .finalization(last)?
+                .ok_or_else(|| corrupt("certificate"))?;
+            let (validators, proof) =
+                snapshot.get_with_proof(weft_crypto::VALIDATORS_STATE_KEY.as_bytes(), last)?;
+            let validators: Vec<AccountId> = validators
+                .as_deref()
+                .map(borsh::from_slice)
+                .transpose()
+                .map_err(|e| ChainError::Storage(StorageError::Corrupt(e.to_string())))?
+                .ok_or_else(|| corrupt("validator set"))?;
+            handoffs.push(SetHandoff {
+                header: block.header,
+                finalization,
+                validators,
+                proof: hex::encode(proof.to_bytes()),
+            });
         }
         Ok(handoffs)
     }

@@ -957,6 +957,14 @@ fn a_governance_change_swaps_a_validator_at_the_epoch_boundary() {
         let mut without = bundle.clone();
         without.handoffs.clear();
         assert!(weft_crypto::verify_bundle(&without, &anchor).is_err());
+        // Asked after a later one, a bundle from before the change carries no handoff.
+        let Ok(weft_node::TxLookup::Committed { height, index, .. }) = c.node(2).lookup(&first[0])
+        else {
+            panic!("not committed");
+        };
+        let early = c.node(2).chain().prove_tx(height, index).unwrap().unwrap();
+        assert!(early.handoffs.is_empty());
+        weft_crypto::verify_bundle(&early, &anchor).unwrap();
     });
 }
 
