@@ -116,7 +116,8 @@ function finalizedIn(fin) {
 // What each of the verifier's checks establishes, in words.
 const STEP_TEXT = {
   chain: "The bundle is for the trusted chain",
-  "validator set": "The header names the trusted validator set",
+  "validator set":
+    "The header names the trusted validator set: the genesis set, or the set it handed over to through each change the bundle carries (every change finalized by the set before it, with a proof of the new set in that block's state)",
   height: "The certificate is for this block's height",
   "block hash": "The header hashes to the block the certificate signs",
   "finalization quorum": "More than two thirds of the validators signed the consensus engine's finalize vote for the block (Ed25519)",
