@@ -81,7 +81,10 @@ fn weft(home: &Path) -> Command {
     let mut cmd = Command::new(WEFT);
     cmd.env("WEFT_HOME", home)
         .env_remove("WEFT_NODE")
-        .env("RUST_LOG", "info")
+        .env(
+            "RUST_LOG",
+            std::env::var("CRASH_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdin(Stdio::null());
     cmd
 }

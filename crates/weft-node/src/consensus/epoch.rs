@@ -127,6 +127,27 @@ pub(crate) fn scheme_for(
     })
 }
 
+/// Registers the schemes of the epoch the node is in and of the one before (whose last
+/// block's certificates a lagging peer may still ask about). Must precede marshal's start:
+/// marshal checks the certificates it restores from disk with them.
+pub(crate) fn register_current(
+    schemes: &EpochSchemes,
+    chain: &crate::Chain,
+    namespace: &[u8],
+    signer: &PrivateKey,
+) -> Result<(), ChainError> {
+    let length = chain.consensus_params()?.epoch_length;
+    let (epoch, _) = epoch_after(chain.head()?.height, length);
+    for e in epoch.saturating_sub(1)..=epoch {
+        // The set in force after the block epoch `e` starts from.
+        let (_, floor) = epoch_after(e * length, length);
+        let set = chain.validators_at(floor)?;
+        let (scheme, signs) = scheme_for(namespace, &set, signer).map_err(ChainError::Execution)?;
+        schemes.insert(e, scheme, signs);
+    }
+    Ok(())
+}
+
 /// What every epoch's engine shares.
 pub(crate) struct Orchestrator<E, B>
 where
@@ -159,23 +180,6 @@ where
     E: Clock + Spawner + Metrics + Storage + rand_core::CryptoRng + Send + Sync + 'static,
     B: Blocker<PublicKey = PublicKey> + Clone,
 {
-    /// The schemes of the epoch the node is in and of the one before (whose last block's
-    /// certificates a lagging peer may still ask about). Registered before marshal starts.
-    pub(crate) fn register_current(&self) -> Result<(), ChainError> {
-        let chain = &self.node.chain;
-        let length = chain.consensus_params()?.epoch_length;
-        let (epoch, _) = epoch_after(chain.head()?.height, length);
-        for e in epoch.saturating_sub(1)..=epoch {
-            // The set in force after the block epoch `e` starts from.
-            let (_, floor) = epoch_after(e * length, length);
-            let set = chain.validators_at(floor)?;
-            let (scheme, signs) =
-                scheme_for(&self.namespace, &set, &self.signer).map_err(ChainError::Execution)?;
-            self.schemes.insert(e, scheme, signs);
-        }
-        Ok(())
-    }
-
     /// Runs one engine per epoch, moving to the next when this node commits the last block of
     /// the current one. Returns when the node stops.
     pub(crate) async fn run<S, R>(mut self, votes: (S, R), certificates: (S, R), resolver: (S, R))

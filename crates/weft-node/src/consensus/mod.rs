@@ -396,6 +396,19 @@ where
     .await
     .map_err(|e| bad(format!("blocks archive: {e}")))?;
     let schemes = epoch::EpochSchemes::default();
+    epoch::register_current(&schemes, &inner.chain, &namespace, &signer)?;
+    // The status names the epoch from the start (the orchestrator confirms it on entry).
+    let current_set: Vec<AccountId> = ordered_set(&inner.chain.validators()?)
+        .map_err(bad)?
+        .iter()
+        .map(account_of)
+        .collect();
+    let me_account = account_of(&me);
+    status.enter_epoch(
+        epoch::epoch_after(inner.chain.head()?.height, epoch_length).0,
+        current_set.clone(),
+        current_set.contains(&me_account),
+    );
     let (actor, marshal_mailbox, _floor) = Actor::init(
         ctx.child("marshal"),
         finalizations,
@@ -469,7 +482,6 @@ where
         page_cache,
         boundaries,
     };
-    orchestrator.register_current()?;
     actor.start(finalized, buffer, resolver);
     let handle = ctx.child("orchestrator").spawn(move |_| {
         orchestrator.run(
