@@ -698,6 +698,29 @@ async fn sigkill_under_load_loses_no_acknowledged_commit() {
             head >= highest_acked,
             "round {round}: restarted at height {head}, below an acknowledged height {highest_acked}"
         );
+        // The next kill must land on a node that is committing again. A validator killed
+        // after journaling its vote on its own proposal comes back in that view and, by the
+        // engine's rule, neither proposes nor votes in it again: it moves on when the view
+        // times out (the leader timeout, 2 s). Without this wait, kills at shorter intervals
+        // could keep it in that view for ever and never hit it under load.
+        let resuming = Instant::now();
+        loop {
+            let now = client.status().await.expect("status")["height"]
+                .as_u64()
+                .expect("height");
+            if now > head {
+                break;
+            }
+            assert!(
+                resuming.elapsed() < Duration::from_secs(20),
+                "round {round}: no block committed within 20 s of the restart (head {head})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        println!(
+            "round {round}: committing again {:?} after the restart",
+            resuming.elapsed()
+        );
     }
     // Let the last incarnation commit under load too, then drain.
     tokio::time::sleep(Duration::from_millis(400)).await;
