@@ -205,6 +205,18 @@ impl Cluster {
         self.start_with(i, false).await;
     }
 
+    /// Starts every node and waits until a first transaction is committed on all of them.
+    async fn start_all_and_commit_one(&mut self) {
+        for i in 0..self.n() {
+            self.start(i).await;
+        }
+        let first = self.submit(0);
+        self.run_until("first commit", 120, |c| {
+            (0..c.n()).all(|i| c.committed(i, &first))
+        })
+        .await;
+    }
+
     /// Starts validator `i`, lying about its proposals' state roots when `byzantine`.
     async fn start_with(&mut self, i: usize, byzantine: bool) {
         assert!(self.handles[i].is_none());
@@ -504,14 +516,7 @@ fn a_crashed_validator_restarts_and_catches_up() {
 fn two_down_halts_then_one_back_resumes_without_loss() {
     runner(4, 900).start(|ctx| async move {
         let mut c = Cluster::new(ctx.child("cluster"), 4).await;
-        for i in 0..4 {
-            c.start(i).await;
-        }
-        let first = c.submit(0);
-        c.run_until("first commit", 120, |c| {
-            (0..4).all(|i| c.committed(i, &first))
-        })
-        .await;
+        c.start_all_and_commit_one().await;
         c.crash(2).await;
         c.crash(3).await;
         ctx.sleep(Duration::from_secs(5)).await;
@@ -679,14 +684,7 @@ fn garbage_from_a_peer_is_refused_and_the_peer_blocked() {
 fn a_partition_heals_without_divergence() {
     runner(9, 900).start(|ctx| async move {
         let mut c = Cluster::new(ctx.child("cluster"), 4).await;
-        for i in 0..4 {
-            c.start(i).await;
-        }
-        let first = c.submit(0);
-        c.run_until("first commit", 120, |c| {
-            (0..4).all(|i| c.committed(i, &first))
-        })
-        .await;
+        c.start_all_and_commit_one().await;
         let sides = [(0usize, 2usize), (0, 3), (1, 2), (1, 3)];
         for (a, b) in sides {
             c.oracle
@@ -975,14 +973,7 @@ fn a_governance_change_swaps_a_validator_at_the_epoch_boundary() {
 fn a_validator_down_for_several_epochs_catches_up() {
     runner(12, 1200).start(|ctx| async move {
         let mut c = Cluster::with_set(ctx.child("cluster"), 4, 4, 6).await;
-        for i in 0..4 {
-            c.start(i).await;
-        }
-        let first = c.submit(0);
-        c.run_until("first commit", 120, |c| {
-            (0..4).all(|i| c.committed(i, &first))
-        })
-        .await;
+        c.start_all_and_commit_one().await;
         c.crash(3).await;
         let mut sent = Vec::new();
         while c.height(0) < 6 * 4 {
@@ -1031,12 +1022,7 @@ fn a_validator_down_for_several_epochs_catches_up() {
 fn a_transaction_submitted_while_cut_off_is_gossiped_again() {
     runner(14, 900).start(|ctx| async move {
         let mut c = Cluster::with_set(ctx.child("cluster"), 5, 4, 100).await;
-        for i in 0..5 {
-            c.start(i).await;
-        }
-        let warm = c.submit(0);
-        c.run_until("warm-up", 120, |c| (0..5).all(|i| c.committed(i, &warm)))
-            .await;
+        c.start_all_and_commit_one().await;
         let links = |c: &Cluster| {
             (0..4)
                 .flat_map(|i| [(4, i), (i, 4)])

@@ -510,6 +510,7 @@ pub(crate) fn start_committer<E>(
     runtime: E,
     app: ChainApp,
     marshal: Mailbox<Scheme, Standard<ConsensusBlock>>,
+    epoch_length: u64,
     boundaries: mpsc::UnboundedSender<u64>,
 ) -> Finalized
 where
@@ -523,10 +524,7 @@ where
             match commit_one(&runtime, &app, &marshal, block, height).await {
                 Ok(()) => {
                     ack.acknowledge();
-                    let ends_epoch =
-                        app.node.chain.consensus_params().is_ok_and(|p| {
-                            weft_execution::is_last_in_epoch(height, p.epoch_length)
-                        });
+                    let ends_epoch = weft_execution::is_last_in_epoch(height, epoch_length);
                     if ends_epoch {
                         let _ = boundaries.unbounded_send(height);
                     }

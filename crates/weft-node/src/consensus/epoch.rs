@@ -129,23 +129,26 @@ pub(crate) fn scheme_for(
 
 /// Registers the schemes of the epoch the node is in and of the one before (whose last
 /// block's certificates a lagging peer may still ask about). Must precede marshal's start:
-/// marshal checks the certificates it restores from disk with them.
+/// marshal checks the certificates it restores from disk with them. Returns the current
+/// epoch, its set and whether this node signs in it.
 pub(crate) fn register_current(
     schemes: &EpochSchemes,
     chain: &crate::Chain,
+    epoch_length: u64,
     namespace: &[u8],
     signer: &PrivateKey,
-) -> Result<(), ChainError> {
-    let length = chain.consensus_params()?.epoch_length;
-    let (epoch, _) = epoch_after(chain.head()?.height, length);
+) -> Result<(u64, Vec<AccountId>, bool), ChainError> {
+    let (epoch, _) = epoch_after(chain.head()?.height, epoch_length);
+    let mut current = (Vec::new(), false);
     for e in epoch.saturating_sub(1)..=epoch {
         // The set in force after the block epoch `e` starts from.
-        let (_, floor) = epoch_after(e * length, length);
+        let (_, floor) = epoch_after(e * epoch_length, epoch_length);
         let set = chain.validators_at(floor)?;
         let (scheme, signs) = scheme_for(namespace, &set, signer).map_err(ChainError::Execution)?;
         schemes.insert(e, scheme, signs);
+        current = (set, signs);
     }
-    Ok(())
+    Ok((epoch, current.0, current.1))
 }
 
 /// What every epoch's engine shares.
@@ -158,6 +161,7 @@ where
     pub(crate) signer: PrivateKey,
     pub(crate) namespace: Vec<u8>,
     pub(crate) schemes: EpochSchemes,
+    pub(crate) epoch_length: u64,
     pub(crate) marshal: Mailbox<Scheme, Standard<ConsensusBlock>>,
     pub(crate) wrapper: Wrapper<E>,
     pub(crate) blocker: B,
@@ -204,14 +208,7 @@ where
             Muxer::new(self.ctx.child("resolver_mux"), resolver.0, resolver.1);
         mux.start();
         let current = Current::default();
-        let epoch_length = match self.node.chain.consensus_params() {
-            Ok(p) => p.epoch_length,
-            Err(e) => {
-                self.node
-                    .fail(&format!("cannot read the consensus parameters: {e}"));
-                return;
-            }
-        };
+        let epoch_length = self.epoch_length;
         // Traffic of an epoch this node has not entered: peers are ahead, so this node is
         // missing the current epoch's last block. Ask marshal to fetch its certificate.
         for (label, mut elsewhere) in [

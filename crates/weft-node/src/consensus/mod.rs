@@ -396,19 +396,10 @@ where
     .await
     .map_err(|e| bad(format!("blocks archive: {e}")))?;
     let schemes = epoch::EpochSchemes::default();
-    epoch::register_current(&schemes, &inner.chain, &namespace, &signer)?;
+    let (epoch_now, set_now, voting) =
+        epoch::register_current(&schemes, &inner.chain, epoch_length, &namespace, &signer)?;
     // The status names the epoch from the start (the orchestrator confirms it on entry).
-    let current_set: Vec<AccountId> = ordered_set(&inner.chain.validators()?)
-        .map_err(bad)?
-        .iter()
-        .map(account_of)
-        .collect();
-    let me_account = account_of(&me);
-    status.enter_epoch(
-        epoch::epoch_after(inner.chain.head()?.height, epoch_length).0,
-        current_set.clone(),
-        current_set.contains(&me_account),
-    );
+    status.enter_epoch(epoch_now, set_now, voting);
     let (actor, marshal_mailbox, _floor) = Actor::init(
         ctx.child("marshal"),
         finalizations,
@@ -444,6 +435,7 @@ where
         ctx.child("committer"),
         app.clone(),
         marshal_mailbox.clone(),
+        epoch_length,
         boundaries_tx,
     );
 
@@ -471,6 +463,7 @@ where
         signer,
         namespace,
         schemes,
+        epoch_length,
         marshal: marshal_mailbox,
         wrapper,
         blocker,
